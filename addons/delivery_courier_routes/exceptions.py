@@ -1,0 +1,6 @@
+# This file is part of the Delivery CRM for Tryton.
+from trytond.model.exceptions import ValidationError
+
+
+class CourierValidationError(ValidationError):
+    pass
