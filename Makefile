@@ -1,0 +1,66 @@
+# Delivery CRM for Tryton — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+CUSTOMERS ?= 2000
+SAO_VERSION := 8.0.11
+ADDONS := delivery_crm delivery_courier_routes delivery_sms delivery_payroll
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
+.PHONY: demo test install sao chromium postgresql serve-postgresql clean-demo
+
+demo: install sao
+	@$(PY) tools/launch.py demo --port $(PORT) --customers $(CUSTOMERS)
+
+test: install sao chromium postgresql
+	@$(PY) tests/run.py $(SUITES)
+
+serve-postgresql: install sao postgresql
+	@$(PY) tools/launch.py serve-postgresql --customers $(CUSTOMERS)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt $(foreach a,$(ADDONS),addons/$(a)/pyproject.toml)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed: install it and run make again (make PYTHON=python3.11)."; exit 1; }
+	@echo "Installing Tryton 8.0 and the delivery modules into $(VENV) ..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || \
+		{ echo "Cannot create a virtual environment: install python3-venv (apt-get install python3-venv) and run make again."; exit 1; }
+	@$(PY) -m pip install -q --upgrade pip > var-pip.log 2>&1
+	@$(PY) -m pip install -q -r requirements.txt $(foreach a,$(ADDONS),-e addons/$(a)) > var-pip.log 2>&1 || \
+		{ tail -20 var-pip.log; echo "pip could not install the requirements: read var-pip.log."; exit 1; }
+	@rm -f var-pip.log
+	@touch $@
+
+sao: var/sao/package/.installed
+
+var/sao/package/.installed:
+	@command -v npm >/dev/null || { echo "npm is missing: installing Node.js and npm from Debian ..."; \
+		apt-get update -qq && $(APT_INSTALL) nodejs npm >/dev/null; } || \
+		{ echo "npm is missing and could not be installed: install Node.js and npm (apt-get install npm) and run make again."; exit 1; }
+	@echo "Installing the web client tryton-sao@$(SAO_VERSION) from npm ..."
+	@rm -rf var/sao && mkdir -p var/sao
+	@cd var/sao && npm pack -q tryton-sao@$(SAO_VERSION) >/dev/null && tar xzf tryton-sao-$(SAO_VERSION).tgz
+	@cd var/sao/package && npm install --omit=dev --legacy-peer-deps --no-audit --no-fund -q >/dev/null 2>&1 || \
+		{ echo "npm could not install the web client: check the access to the npm registry and run make again."; exit 1; }
+	@touch $@
+
+chromium:
+	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests ..."; \
+		apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; } || \
+		{ echo "chromium could not be installed: apt-get install chromium, then run make again."; exit 1; }
+
+# PostgreSQL is expected on 127.0.0.1:5432 with trust authentication.
+postgresql:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
+		command -v pg_ctlcluster >/dev/null || { echo "Installing PostgreSQL from Debian ..."; \
+			apt-get update -qq && $(APT_INSTALL) postgresql >/dev/null; }; \
+		for v in $$(ls /etc/postgresql 2>/dev/null); do pg_ctlcluster --skip-systemctl-redirect $$v main start 2>/dev/null; done; \
+		for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+		pg_isready -q -h 127.0.0.1 -p 5432 || \
+		{ echo "PostgreSQL does not answer on 127.0.0.1:5432: start it (pg_ctlcluster <version> main start) and run make again."; exit 1; }; }
+
+clean-demo:
+	rm -rf var/db var/etc var/log
