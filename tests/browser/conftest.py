@@ -1,0 +1,179 @@
+# This file is part of the Delivery CRM for Tryton.
+"""Fixtures of the browser tests: a trytond server of their own on port 8200
+(SQLite database 'browser' built by tools/launch.py), Debian's Chromium for
+pytest-playwright, a full-page screenshot of every failed test in
+tests/browser/screenshots/ and an RPC client (as admin) that tells the tests
+what a user should see: his language and the menu names translated in it.
+"""
+import base64
+import json
+import re
+import sqlite3
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+SCREENSHOTS = HERE / 'screenshots'
+
+sys.path.insert(0, str(ROOT / 'tools'))
+import launch  # noqa: E402
+
+PORT = 8200
+DATABASE = 'browser'
+CUSTOMERS = 300
+ADMIN = ('admin', launch.ADMIN_PASSWORD)
+
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = [
+    '--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run']
+
+# sao answers most clicks within a second; the first requests of a fresh
+# server load the pool and the views, which takes longer on a busy machine.
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope='session')
+def server_url():
+    """Build (or update) the SQLite database 'browser' and serve it with a
+    trytond of our own on 127.0.0.1:8200; the URL has no trailing slash.
+
+    127.0.0.1 and not another address: the session cookie is Secure and
+    Chromium accepts it over plain HTTP only on localhost/127.0.0.1."""
+    if launch.port_in_use(PORT):
+        pytest.fail(
+            f"Port {PORT} is already in use: the browser tests start their "
+            "own trytond there; stop the program using it.")
+    conf = launch.write_config(
+        'browser', web={'listen': f'127.0.0.1:{PORT}'})
+    try:
+        launch.prepare_database(conf, DATABASE, 'sqlite', CUSTOMERS, log=print)
+        process = launch.start(
+            [launch.BIN / 'trytond', '-c', conf, '-d', DATABASE],
+            'browser-server.log')
+    except launch.LaunchError as exc:
+        pytest.fail(str(exc))
+    try:
+        launch.wait_for_port(PORT, process, what='the browser-test server')
+    except launch.LaunchError as exc:
+        launch.stop([process])
+        pytest.fail(str(exc))
+    try:
+        yield f'http://127.0.0.1:{PORT}'
+    finally:
+        launch.stop([process])
+
+
+@pytest.fixture(scope='session')
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        'executable_path': CHROMIUM,
+        'args': CHROMIUM_ARGS,
+        }
+
+
+@pytest.fixture(scope='session')
+def browser_context_args(browser_context_args):
+    # wide enough for sao's desktop layout: menu on the left, tabs on top
+    return {
+        **browser_context_args,
+        'viewport': {'width': 1400, 'height': 900},
+        }
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    "Save a full-page screenshot of the page of each failed test"
+    outcome = yield
+    report = outcome.get_result()
+    if report.when not in {'setup', 'call'} or not report.failed:
+        return
+    page = getattr(item, 'funcargs', {}).get('page')
+    if page is None or page.is_closed():
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r'[^\w.-]+', '_', item.name).strip('_')
+    path = SCREENSHOTS / f'{name}.png'
+    try:
+        page.screenshot(path=str(path), full_page=True, timeout=10_000)
+    except Exception as exc:  # the page may be gone with the browser
+        report.sections.append(('screenshot', f"none taken: {exc}"))
+    else:
+        report.sections.append(('screenshot', str(path)))
+
+
+class Tryton:
+    """JSON-RPC to the test server as admin, plus the XML ids of the
+    database: what a given user should see, independently of his language"""
+
+    def __init__(self, url, database):
+        self.url = f'{url}/{database}/rpc/'
+        self.database = database
+        self.auth = None
+        user_id, token, *_ = self.call(
+            'common.db.login', ADMIN[0], {'password': ADMIN[1]}, 'en')
+        self.auth = 'Session ' + base64.b64encode(
+            f'{ADMIN[0]}:{user_id}:{token}'.encode()).decode()
+        self._labels = {}
+
+    def call(self, method, *params):
+        request = urllib.request.Request(
+            self.url, json.dumps(
+                {'id': 0, 'method': method, 'params': params}).encode(),
+            {'Content-Type': 'application/json'})
+        if self.auth:
+            request.add_header('Authorization', self.auth)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                data = json.load(response)
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{method}: HTTP {exc.code}") from exc
+        if data.get('error'):
+            raise RuntimeError(f"{method}: {data['error']}")
+        return data['result']
+
+    def db_id(self, xml_id):
+        "The database id of module.fs_id (ir.model.data has no RPC)"
+        module, fs_id = xml_id.split('.')
+        path = launch.VAR / 'db' / f'{self.database}.sqlite'
+        with sqlite3.connect(f'file:{path}?mode=ro', uri=True) as conn:
+            row = conn.execute(
+                'SELECT db_id FROM ir_model_data '
+                'WHERE module = ? AND fs_id = ?', (module, fs_id)).fetchone()
+        assert row, f"no record {xml_id} in the database"
+        return row[0]
+
+    def user(self, login):
+        "language code and the names of the employees of the user"
+        user, = self.call('model.res.user.search_read',
+            [('login', '=', login)], 0, None, None,
+            ['language.code', 'employees'], {})
+        employees = self.call('model.company.employee.read',
+            user['employees'], ['rec_name'], {})
+        return {
+            'language': (user.get('language.') or {}).get('code') or 'en',
+            'employees': [e['rec_name'] for e in employees],
+            }
+
+    def menu_label(self, xml_id, language):
+        "The name of the menu xml_id as sao shows it in language"
+        key = (xml_id, language)
+        if key not in self._labels:
+            menu, = self.call('model.ir.ui.menu.read',
+                [self.db_id(xml_id)], ['name'], {'language': language})
+            self._labels[key] = menu['name']
+        return self._labels[key]
+
+
+@pytest.fixture(scope='session')
+def tryton(server_url):
+    "An RPC client as admin; its first call also warms the server up"
+    return Tryton(server_url, DATABASE)
