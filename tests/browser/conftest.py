@@ -177,3 +177,10 @@ class Tryton:
 def tryton(server_url):
     "An RPC client as admin; its first call also warms the server up"
     return Tryton(server_url, DATABASE)
+
+
+def pytest_configure(config):
+    # pytest-playwright 0.10 (its base_url fixture) on pytest 9: not ours
+    config.addinivalue_line('filterwarnings',
+        'ignore:Session-scoped fixtures defined as instance methods'
+        ':pytest.PytestRemovedIn10Warning')

@@ -1,0 +1,123 @@
+# This file is part of the Delivery CRM for Tryton.
+"""The production layout: PostgreSQL, two trytond web processes, one
+trytond-worker and one trytond-cron on the same database, exercised over
+JSON-RPC as the web client does."""
+import datetime as dt
+import json
+import time
+
+import pytest
+
+import launch
+from tests.jsonrpc import RPCError, Session
+
+DATABASE = 'test_production'
+PORTS = (8100, 8101)
+
+
+@pytest.fixture(scope='module')
+def layout():
+    launch.drop_database(DATABASE, 'postgresql')
+    (launch.VAR / 'db' / f'{DATABASE}.postgresql.stamp').unlink(
+        missing_ok=True)
+    conf = launch.write_config(
+        'test-prod-admin', database={'uri': launch.PG_URI})
+    launch.prepare_database(conf, DATABASE, 'postgresql', 200)
+    processes, _ = launch.production_layout(
+        DATABASE, PORTS, log_prefix='test-prod')
+    yield [f'http://127.0.0.1:{port}' for port in PORTS], processes
+    launch.stop(processes)
+    launch.drop_database(DATABASE, 'postgresql')
+
+
+def login(url, user):
+    from demo_data import password
+    secret = launch.ADMIN_PASSWORD if user == 'admin' else password(user)
+    return Session(url, DATABASE, user, secret)
+
+
+def wait_until(predicate, timeout, step=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def test_all_processes_run(layout):
+    _, processes = layout
+    assert len(processes) == 4
+    assert all(p.poll() is None for p in processes)
+
+
+def test_roles_share_one_database_across_web_processes(layout):
+    (web1, web2), _ = layout
+    dispatcher = login(web1, 'dispatcher')
+    courier = login(web2, 'courier')
+
+    customers = dispatcher.model('party.party', 'search_read',
+        [], 0, 80, [('id', 'ASC')], ['name', 'code'])
+    assert len(customers) == 80
+
+    own = courier.model('company.employee', 'search_read',
+        [], 0, None, None, ['party.name', 'capacity_weight'])
+    assert len(own) == 1, "a courier sees his own record only"
+    courier_id = own[0]['id']
+
+    # the dispatcher changes the courier's capacity on one process ...
+    dispatcher.model('company.employee', 'write',
+        [courier_id], {'capacity_weight': 42.5})
+    # ... and the courier reads it on the other
+    again, = courier.model('company.employee', 'read',
+        [courier_id], ['capacity_weight'])
+    assert again['capacity_weight'] == 42.5
+
+    with pytest.raises(RPCError):
+        courier.model('company.employee', 'write',
+            [courier_id], {'capacity_weight': 1000})
+    with pytest.raises(RPCError):
+        dispatcher.model('delivery.hub', 'create',
+            [{'name': "Rustavi", 'code': 'RUS', 'city': "Rustavi"}])
+
+
+def test_worker_runs_queued_tasks(layout):
+    import psycopg
+    (web1, web2), _ = layout
+    admin = login(web2, 'admin')
+    user, = admin.model('res.user', 'search', [('login', '=', 'manager')],
+        0, 1, None)
+    signature = f"queued at {dt.datetime.now().isoformat()}"
+    # push a task exactly as ir.queue.push does: a row and a notification
+    data = {
+        'model': 'res.user', 'method': 'write', 'instances': [user],
+        'args': [{'signature': signature}], 'kwargs': {},
+        'user': 0, 'context': {},
+        }
+    with psycopg.connect(launch.PG_URI + DATABASE, autocommit=True) as conn:
+        conn.execute(
+            'INSERT INTO ir_queue (name, data, enqueued_at, create_uid, '
+            'create_date) VALUES (%s, %s, now(), 0, now())',
+            ('default', json.dumps(data)))
+        conn.execute("SELECT pg_notify('ir.queue', '')")
+
+    def done():
+        read, = admin.model('res.user', 'read', [user], ['signature'])
+        return read['signature'] == signature
+    assert wait_until(done, 30), "the worker did not run the task"
+
+
+def test_cron_runs_due_jobs(layout):
+    (web1, _), _ = layout
+    admin = login(web1, 'admin')
+    job, = admin.model('ir.cron', 'search',
+        [('method', '=', 'ir.queue|clean')], 0, 1, None)
+    past = {'__class__': 'datetime', 'year': 2020, 'month': 1, 'day': 1,
+        'hour': 0, 'minute': 0, 'second': 0, 'microsecond': 0}
+    admin.model('ir.cron', 'write', [job], {'next_call': past})
+
+    def ran():
+        read, = admin.model('ir.cron', 'read', [job], ['next_call'])
+        return read['next_call'] and read['next_call']['year'] > 2020
+    # trytond-cron wakes up at the start of every minute
+    assert wait_until(ran, 90, step=2), "trytond-cron did not run the job"
