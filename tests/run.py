@@ -60,6 +60,7 @@ def suites(cache):
         'modules-sqlite': module_suite('sqlite', cache),
         'modules-postgresql': module_suite('postgresql', cache),
         'demo-data': pytest_suite('tests/test_demo_data.py'),
+        'launch': pytest_suite('tests/test_launch.py'),
         'production': pytest_suite('tests/test_production_layout.py'),
         'browser': pytest_suite('tests/browser'),
         }
