@@ -5,13 +5,9 @@ pytest-playwright, a full-page screenshot of every failed test in
 tests/browser/screenshots/ and an RPC client (as admin) that tells the tests
 what a user should see: his language and the menu names translated in it.
 """
-import base64
-import json
 import re
 import sqlite3
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,6 +19,8 @@ SCREENSHOTS = HERE / 'screenshots'
 
 sys.path.insert(0, str(ROOT / 'tools'))
 import launch  # noqa: E402
+
+from tests.jsonrpc import Session  # noqa: E402
 
 PORT = 8200
 DATABASE = 'browser'
@@ -110,35 +108,14 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(('screenshot', str(path)))
 
 
-class Tryton:
+class Tryton(Session):
     """JSON-RPC to the test server as admin, plus the XML ids of the
     database: what a given user should see, independently of his language"""
 
     def __init__(self, url, database):
-        self.url = f'{url}/{database}/rpc/'
+        super().__init__(url, database, *ADMIN)
         self.database = database
-        self.auth = None
-        user_id, token, *_ = self.call(
-            'common.db.login', ADMIN[0], {'password': ADMIN[1]}, 'en')
-        self.auth = 'Session ' + base64.b64encode(
-            f'{ADMIN[0]}:{user_id}:{token}'.encode()).decode()
         self._labels = {}
-
-    def call(self, method, *params):
-        request = urllib.request.Request(
-            self.url, json.dumps(
-                {'id': 0, 'method': method, 'params': params}).encode(),
-            {'Content-Type': 'application/json'})
-        if self.auth:
-            request.add_header('Authorization', self.auth)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                data = json.load(response)
-        except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"{method}: HTTP {exc.code}") from exc
-        if data.get('error'):
-            raise RuntimeError(f"{method}: {data['error']}")
-        return data['result']
 
     def db_id(self, xml_id):
         "The database id of module.fs_id (ir.model.data has no RPC)"
@@ -153,11 +130,11 @@ class Tryton:
 
     def user(self, login):
         "language code and the names of the employees of the user"
-        user, = self.call('model.res.user.search_read',
+        user, = self.model('res.user', 'search_read',
             [('login', '=', login)], 0, None, None,
-            ['language.code', 'employees'], {})
-        employees = self.call('model.company.employee.read',
-            user['employees'], ['rec_name'], {})
+            ['language.code', 'employees'])
+        employees = self.model('company.employee', 'read',
+            user['employees'], ['rec_name'])
         return {
             'language': (user.get('language.') or {}).get('code') or 'en',
             'employees': [e['rec_name'] for e in employees],
