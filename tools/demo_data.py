@@ -22,6 +22,7 @@ import random
 import re
 import sys
 import time
+from contextlib import contextmanager
 
 MODULES = [
     'delivery_crm', 'delivery_courier_routes', 'delivery_sms',
@@ -70,6 +71,38 @@ USERS = [
     ('courier6', "Zurab Dolidze", [(ROUTES, 'group_courier')],
         'KUT', 'en', ('car', 300, 1.2, 80)),
     ]
+
+# Marketing sources: name (en), name (ka), share of the customers
+SOURCES = [
+    ("Facebook", "ფეისბუქი", 0.28),
+    ("Instagram", "ინსტაგრამი", 0.14),
+    ("Google search", "Google-ში ძიება", 0.16),
+    ("Friends and family", "მეგობრები და ოჯახი", 0.22),
+    ("Billboard", "ბილბორდი", 0.06),
+    ("Radio", "რადიო", 0.04),
+    ("Partner shop", "პარტნიორი მაღაზია", 0.10),
+    ]
+# Categories: name (en), name (ka), parent
+CATEGORIES = [
+    ("Individuals", "ფიზიკური პირები", None),
+    ("Businesses", "ბიზნესები", None),
+    ("Online shops", "ონლაინ მაღაზიები", "Businesses"),
+    ("Restaurants", "რესტორნები", "Businesses"),
+    ("Pharmacies", "აფთიაქები", "Businesses"),
+    ("VIP", "VIP", None),
+    ]
+# Contact rules: category (or None for the default), days, reason, priority
+RULES = [
+    (None, 30, 'better_offer', 10),
+    ("Businesses", 14, 'new_service', 20),
+    ("VIP", 7, 'delivery_reminder', 30),
+    ]
+PLAN_TEMPLATE = ("New business customer", "ახალი ბიზნეს მომხმარებელი", [
+        ("Welcome call", 0, 'call'),
+        ("Send the tariff sheet", 1, 'email'),
+        ("Visit with a contract offer", 7, 'visit'),
+        ("Check the first month", 30, 'call'),
+        ])
 
 FIRST_NAMES = [
     ("გიორგი", "Giorgi"), ("დავით", "Davit"), ("ნიკოლოზ", "Nikoloz"),
@@ -210,7 +243,8 @@ def random_point(rng, city):
 
 
 def generate_customer(rng):
-    """Return (name, street, city, lat, lon, mechanisms) of one customer.
+    """Return (name, street, city, lat, lon, mechanisms, business) of one
+    customer.
 
     mechanisms is a list of (type, value as written, E.164 or e-mail)."""
     city = rng.choices(
@@ -218,7 +252,8 @@ def generate_customer(rng):
     info = CITIES[city]
     georgian = rng.random() < 0.7
     email_name = None
-    if rng.random() < 0.12:
+    business = rng.random() < 0.12
+    if business:
         word_ka, word_en = rng.choice(BUSINESS_WORDS)
         form_ka, form_en = rng.choice(BUSINESS_FORMS)
         place = rng.choice(SURNAMES)
@@ -257,7 +292,7 @@ def generate_customer(rng):
     if rng.random() < 0.4:
         email = f"{email_name}@{rng.choice(EMAIL_DOMAINS)}"
         mechanisms.append(('email', email, email))
-    return name, street, city, lat, lon, mechanisms
+    return name, street, city, lat, lon, mechanisms, business
 
 
 # ---------------------------------------------------------------------------
@@ -319,6 +354,8 @@ def setup_company(database, config_file, log):
             hub_ka.save()
         hubs[code] = hub
 
+    setup_crm(company, log)
+
     Group = Model.get('res.group')
     ModelData = Model.get('ir.model.data')
     Party = Model.get('party.party')
@@ -349,6 +386,9 @@ def setup_company(database, config_file, log):
             employee.break_duration = dt.timedelta(minutes=45)
         if login.startswith(('manager', 'dispatcher')):
             employee.supervisor = employees.get('head')
+        if login.startswith('manager'):
+            employee.contact_duty = True
+            employee.working_days = ['0', '1', '2', '3', '4', '5']
         employee.save()
         employees[login] = employee
         user = User(login=login, name=name, password=password(login))
@@ -362,6 +402,51 @@ def setup_company(database, config_file, log):
                         f'{module}.{fs_id}', {})))
         user.save()
         log(f"user {login} created")
+
+
+def setup_crm(company, log):
+    "Marketing sources, categories, contact rules and a plan template"
+    from proteus import Model
+    from proteus import config as pconfig
+    Source = Model.get('delivery.marketing.source')
+    Category = Model.get('party.category')
+    Rule = Model.get('delivery.contact.rule')
+    Template = Model.get('delivery.plan.template')
+
+    def translate(Model_, record, name_ka):
+        with pconfig.get_config().set_context(language='ka'):
+            record = Model_(record.id)
+            record.name = name_ka
+            record.save()
+
+    if not Source.find([]):
+        for name, name_ka, _ in SOURCES:
+            source = Source(name=name)
+            source.save()
+            translate(Source, source, name_ka)
+        log("marketing sources created")
+    categories = {c.name: c for c in Category.find([])}
+    for name, name_ka, parent in CATEGORIES:
+        if name not in categories:
+            category = Category(name=name,
+                parent=categories[parent] if parent else None)
+            category.save()
+            translate(Category, category, name_ka)
+            categories[name] = category
+    if not Rule.find([]):
+        for category, days, reason, priority in RULES:
+            Rule(company=company,
+                category=categories[category] if category else None,
+                interval=days, reason=reason, priority=priority).save()
+        log("contact rules created")
+    if not Template.find([]):
+        name, name_ka, lines = PLAN_TEMPLATE
+        template = Template(name=name)
+        for description, days, channel in lines:
+            template.lines.new(description=description, days=days,
+                channel=channel)
+        template.save()
+        translate(Template, template, name_ka)
 
 
 def password(login):
@@ -429,7 +514,9 @@ def create_chart(company, log):
 # Customers in bulk
 
 
-def bulk_customers(database, config_file, count, seed, log, batch=50000):
+@contextmanager
+def session(database, config_file):
+    "A pool and a transaction (as root) on database"
     from trytond import config
     config.update_etc(config_file)
     from trytond.pool import Pool
@@ -439,7 +526,16 @@ def bulk_customers(database, config_file, count, seed, log, batch=50000):
     pool = Pool(database)
     pool.init()
     with Transaction().start(database, 0, readonly=False) as transaction:
-        Party = pool.get('party.party')
+        yield pool, transaction
+
+
+def is_postgresql(transaction):
+    return transaction.database.__class__.__module__.endswith(
+        'postgresql.database')
+
+
+def bulk_customers(database, config_file, count, seed, log, batch=50000):
+    with session(database, config_file) as (pool, transaction):
         Configuration = pool.get('party.configuration')
         Country = pool.get('country.country')
         cursor = transaction.connection.cursor()
@@ -451,16 +547,25 @@ def bulk_customers(database, config_file, count, seed, log, batch=50000):
             'AND NOT EXISTS (SELECT 1 FROM company_employee e '
             'WHERE e.party = p.id)')
         existing, = cursor.fetchone()
+        # customers generated by versions without the CRM fields
+        cursor.execute('UPDATE party_party SET delivery_customer = %s '
+            'WHERE (delivery_customer IS NULL OR NOT delivery_customer) '
+            'AND NOT EXISTS (SELECT 1 FROM company_company c '
+            'WHERE c.party = party_party.id) '
+            'AND NOT EXISTS (SELECT 1 FROM company_employee e '
+            'WHERE e.party = party_party.id)'.replace(
+                '%s', '%s' if is_postgresql(transaction) else '?'), (True,))
         todo = count - existing
         if todo <= 0:
+            transaction.commit()
             log(f"{existing} customers exist, none added")
             return 0
         rng = random.Random(f'{seed}-{existing}')
         georgia, = Country.search([('code', '=', 'GE')])
+        crm = CrmData(pool)
         sequence = Configuration(1).get_multivalue('party_sequence')
         number = sequence.number_next
-        backend = transaction.database
-        is_pg = backend.__class__.__module__.endswith('postgresql.database')
+        is_pg = is_postgresql(transaction)
         now = dt.datetime.now()
         start = time.perf_counter()
         done = 0
@@ -468,18 +573,26 @@ def bulk_customers(database, config_file, count, seed, log, batch=50000):
             n = min(batch, todo - done)
             rows = [generate_customer(rng) for _ in range(n)]
             party_ids = reserve_ids(cursor, 'party_party', n, is_pg)
+            categories = [crm.categories(rng, row[6]) for row in rows]
+            rel_ids = iter(reserve_ids(cursor, 'party_party-party_category',
+                    sum(map(len, categories)), is_pg))
             address_ids = reserve_ids(cursor, 'party_address', n, is_pg)
             mechanism_count = sum(len(r[5]) for r in rows)
             mechanism_ids = iter(reserve_ids(
                     cursor, 'party_contact_mechanism', mechanism_count, is_pg))
-            parties, addresses, mechanisms = [], [], []
-            for pid, aid, (name, street, city, lat, lon, mechs) in zip(
-                    party_ids, address_ids, rows):
+            parties, addresses, mechanisms, rels = [], [], [], []
+            for pid, aid, cats, (name, street, city, lat, lon, mechs, _) in zip(
+                    party_ids, address_ids, categories, rows):
                 code = f'{sequence.prefix or ""}{number}{sequence.suffix or ""}'
                 number += 1
+                created = now - dt.timedelta(
+                    days=rng.random() ** 1.5 * 730)
                 parties.append((pid, name, code, re.sub(r'[\W_]', '', code),
                         int(re.sub(r'\D', '', code)[-18:] or 0) or None,
-                        True, 0, now))
+                        True, 0, created, True, crm.source(rng),
+                        crm.branches.get(city), rng.random() < 0.35))
+                for category in cats:
+                    rels.append((next(rel_ids), pid, category, 0, created))
                 addresses.append((aid, pid, street, city, georgia.id, lat, lon,
                         True, 1, 0, now))
                 for seq, (type_, value, compact) in enumerate(mechs, 1):
@@ -487,8 +600,12 @@ def bulk_customers(database, config_file, count, seed, log, batch=50000):
                             compact, True, seq, 0, now))
             copy(cursor, is_pg, 'party_party',
                 ('id', 'name', 'code', 'code_alnum', 'code_digit', 'active',
-                    'create_uid', 'create_date'),
+                    'create_uid', 'create_date', 'delivery_customer',
+                    'marketing_source', 'branch', 'wants_sms'),
                 parties)
+            copy(cursor, is_pg, 'party_party-party_category',
+                ('id', 'party', 'category', 'create_uid', 'create_date'),
+                rels)
             copy(cursor, is_pg, 'party_address',
                 ('id', 'party', 'street_unstructured', 'city', 'country', 'latitude',
                     'longitude', 'active', 'sequence', 'create_uid',
@@ -505,11 +622,229 @@ def bulk_customers(database, config_file, count, seed, log, batch=50000):
         sequence.save()
         transaction.commit()
         if is_pg:
-            cursor.execute('ANALYZE party_party')
-            cursor.execute('ANALYZE party_address')
-            cursor.execute('ANALYZE party_contact_mechanism')
+            for table in ['party_party', 'party_address',
+                    'party_contact_mechanism', 'party_party-party_category']:
+                cursor.execute(f'ANALYZE "{table}"')
             transaction.commit()
         return todo
+
+
+class CrmData:
+    "Ids of the CRM configuration that customers refer to"
+
+    def __init__(self, pool):
+        Source = pool.get('delivery.marketing.source')
+        Category = pool.get('party.category')
+        Hub = pool.get('delivery.hub')
+        from trytond.transaction import Transaction
+        weights = {name: share for name, _, share in SOURCES}
+        with Transaction().set_context(language='en'):
+            sources = Source.search([], order=[('id', 'ASC')])
+            self.source_ids = [s.id for s in sources]
+            self.source_weights = [weights.get(s.name, 0.05) for s in sources]
+            categories = {c.name: c.id for c in Category.search([])}
+        self.individuals = categories.get("Individuals")
+        self.businesses = [categories[n] for n in [
+                "Online shops", "Restaurants", "Pharmacies"]
+            if n in categories]
+        self.vip = categories.get("VIP")
+        self.branches = {}
+        for hub in Hub.search([('kind', '=', 'branch')],
+                order=[('id', 'ASC')]):
+            self.branches.setdefault(hub.city, hub.id)
+
+    def source(self, rng):
+        if not self.source_ids:
+            return None
+        return rng.choices(self.source_ids, weights=self.source_weights)[0]
+
+    def categories(self, rng, business):
+        result = []
+        if business and self.businesses:
+            result.append(rng.choice(self.businesses))
+        elif not business and self.individuals:
+            result.append(self.individuals)
+        if self.vip and rng.random() < 0.05:
+            result.append(self.vip)
+        return result
+
+
+def customer_ids(cursor):
+    cursor.execute('SELECT id FROM party_party WHERE delivery_customer '
+        'ORDER BY id')
+    return [r[0] for r in cursor]
+
+
+def contact_staff(cursor):
+    "The ids of the contact staff"
+    cursor.execute('SELECT id FROM company_employee WHERE contact_duty '
+        'ORDER BY id')
+    staff = [r[0] for r in cursor]
+    return staff
+
+
+def add_staff(database, config_file, total, log):
+    "Contact staff without logins up to total, shared among the branches"
+    from proteus import Model
+    from proteus import config as pconfig
+    pconfig.set_trytond(database=database, config_file=config_file)
+    Employee = Model.get('company.employee')
+    Party = Model.get('party.party')
+    Hub = Model.get('delivery.hub')
+    Company = Model.get('company.company')
+    company, = Company.find([])
+    existing = Employee.find([('contact_duty', '=', True)])
+    branches = Hub.find([('kind', '=', 'branch')])
+    head = Employee.find([('party.name', '=', USERS[0][1])], limit=1)
+    rng = random.Random('staff')
+    to_save = []
+    for i in range(len(existing), total):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+        party = Party(name=f"{first[0]} {last[0]}")
+        party.save()
+        to_save.append(Employee(party=party, company=company,
+                hub=branches[i % len(branches)], contact_duty=True,
+                supervisor=head[0] if head else None,
+                working_days=['0', '1', '2', '3', '4', '5', '6']))
+    Employee.save(to_save)
+    log(f"{len(to_save)} contact staff added")
+
+
+def bulk_contacts(database, config_file, count, seed, log, batch=100000):
+    """Contacts of the last 90 days up to count, then every customer's last
+    contact date in one statement"""
+    with session(database, config_file) as (pool, transaction):
+        cursor = transaction.connection.cursor()
+        is_pg = is_postgresql(transaction)
+        cursor.execute('SELECT COUNT(*) FROM delivery_contact')
+        existing, = cursor.fetchone()
+        todo = count - existing
+        if todo <= 0:
+            log(f"{existing} contacts exist, none added")
+            return 0
+        cursor.execute('SELECT id FROM company_company ORDER BY id')
+        company, = cursor.fetchone()
+        customers = customer_ids(cursor)
+        staff = contact_staff(cursor)
+        if not customers or not staff:
+            log("no customers or no contact staff: no contacts")
+            return 0
+        rng = random.Random(f'{seed}-contacts-{existing}')
+        results = ['reached', 'order_taken', 'call_back', 'no_answer',
+            'wrong_number', 'refused']
+        weights = [45, 15, 8, 25, 3, 4]
+        reasons = ['delivery_reminder', 'better_offer', 'new_service']
+        channels = ['call', 'call', 'call', 'sms', 'email', 'visit']
+        now = dt.datetime.now().replace(microsecond=0)
+        start, done = time.perf_counter(), 0
+        while done < todo:
+            n = min(batch, todo - done)
+            ids = reserve_ids(cursor, 'delivery_contact', n, is_pg)
+            rows = []
+            for id_ in ids:
+                date = now - dt.timedelta(seconds=rng.randrange(90 * 86400))
+                result = rng.choices(results, weights)[0]
+                rows.append((id_, company, rng.choice(customers),
+                        rng.choice(staff), date, rng.choice(channels),
+                        rng.choice(reasons), result,
+                        (date + dt.timedelta(days=rng.randint(1, 7))).date()
+                        if result == 'call_back' else None,
+                        0, date))
+            copy(cursor, is_pg, 'delivery_contact',
+                ('id', 'company', 'party', 'employee', 'date', 'channel',
+                    'reason', 'result', 'callback', 'create_uid',
+                    'create_date'), rows)
+            done += n
+            log(f"{existing + done} contacts "
+                f"({done / (time.perf_counter() - start):,.0f}/s)")
+        cursor.execute('UPDATE party_party SET last_contact = m.last '
+            'FROM (SELECT party, MAX(date) AS last FROM delivery_contact '
+            'GROUP BY party) AS m WHERE party_party.id = m.party')
+        if is_pg:
+            transaction.commit()
+            cursor.execute('ANALYZE delivery_contact')
+            cursor.execute('ANALYZE party_party')
+        transaction.commit()
+        return todo
+
+
+def bulk_plan_tasks(database, config_file, count, seed, log, batch=100000):
+    "Work plans of 10 tasks each over the last year, up to count tasks"
+    with session(database, config_file) as (pool, transaction):
+        cursor = transaction.connection.cursor()
+        is_pg = is_postgresql(transaction)
+        cursor.execute('SELECT COUNT(*) FROM delivery_plan_task')
+        existing, = cursor.fetchone()
+        todo = count - existing
+        if todo <= 0:
+            log(f"{existing} plan tasks exist, none added")
+            return 0
+        cursor.execute('SELECT id FROM company_company ORDER BY id')
+        company, = cursor.fetchone()
+        customers = customer_ids(cursor)
+        staff = contact_staff(cursor)
+        if not customers or not staff:
+            log("no customers or no contact staff: no plans")
+            return 0
+        rng = random.Random(f'{seed}-plans-{existing}')
+        today = dt.date.today()
+        now = dt.datetime.now().replace(microsecond=0)
+        _, _, lines = PLAN_TEMPLATE
+        descriptions = [d for d, _, _ in lines] + [
+            "Offer a contract price", "Ask for a review",
+            "Present the intercity service"]
+        start, done = time.perf_counter(), 0
+        while done < todo:
+            n = min(batch, todo - done)
+            plans = -(-n // 10)
+            plan_ids = reserve_ids(cursor, 'delivery_plan', plans, is_pg)
+            task_ids = iter(reserve_ids(
+                    cursor, 'delivery_plan_task', n, is_pg))
+            plan_rows, task_rows = [], []
+            left = n
+            for plan_id in plan_ids:
+                employee = rng.choice(staff)
+                start_date = today - dt.timedelta(days=rng.randrange(365))
+                plan_rows.append((plan_id, company, rng.choice(customers),
+                        employee, start_date, 'active', 0, now))
+                for k in range(min(10, left)):
+                    date = start_date + dt.timedelta(days=7 * k)
+                    is_done = date <= today and rng.random() < 0.6
+                    task_rows.append((next(task_ids), plan_id, company,
+                            rng.choice(descriptions), date, employee,
+                            rng.choice(['call', 'visit', 'email']),
+                            rng.random() < 0.1,
+                            min(today, date + dt.timedelta(
+                                    days=rng.randint(0, 3)))
+                            if is_done else None,
+                            'done' if is_done else 'planned', 0, now))
+                left -= min(10, left)
+            copy(cursor, is_pg, 'delivery_plan',
+                ('id', 'company', 'party', 'employee', 'start_date', 'state',
+                    'create_uid', 'create_date'), plan_rows)
+            copy(cursor, is_pg, 'delivery_plan_task',
+                ('id', 'plan', 'company', 'description', 'date', 'employee',
+                    'channel', 'management', 'done_date', 'state',
+                    'create_uid', 'create_date'), task_rows)
+            done += n
+            log(f"{existing + done} plan tasks "
+                f"({done / (time.perf_counter() - start):,.0f}/s)")
+        if is_pg:
+            transaction.commit()
+            cursor.execute('ANALYZE delivery_plan')
+            cursor.execute('ANALYZE delivery_plan_task')
+        transaction.commit()
+        return todo
+
+
+def build_today(database, config_file, log):
+    "Build today's contact list, as the daily scheduled job does"
+    with session(database, config_file) as (pool, transaction):
+        Task = pool.get('delivery.contact.task')
+        Task.generate()
+        transaction.commit()
+        log(f"{Task.search_count([('date', '=', dt.date.today())])} "
+            "contact tasks today")
 
 
 def reserve_ids(cursor, table, n, is_pg):
@@ -550,6 +885,14 @@ def main(argv=None):
     parser.add_argument('-d', '--database', required=True)
     parser.add_argument('--customers', type=int, default=2000,
         help="number of customers the database must hold (default 2000)")
+    parser.add_argument('--contacts', type=int,
+        help="number of logged contacts (default 3 per customer)")
+    parser.add_argument('--plan-tasks', type=int,
+        help="number of work plan tasks (default 1 per 2 customers)")
+    parser.add_argument('--staff', type=int, default=0,
+        help="add contact staff without logins up to this number")
+    parser.add_argument('--no-today', action='store_true',
+        help="do not build today's contact list")
     parser.add_argument('--seed', default='tbilisi-express')
     parser.add_argument('--quiet', action='store_true')
     args = parser.parse_args(argv)
@@ -560,8 +903,18 @@ def main(argv=None):
 
     start = time.perf_counter()
     setup_company(args.database, args.config, log)
+    if args.staff:
+        add_staff(args.database, args.config, args.staff, log)
     added = bulk_customers(
         args.database, args.config, args.customers, args.seed, log)
+    contacts = (args.contacts if args.contacts is not None
+        else 3 * args.customers)
+    bulk_contacts(args.database, args.config, contacts, args.seed, log)
+    plan_tasks = (args.plan_tasks if args.plan_tasks is not None
+        else args.customers // 2)
+    bulk_plan_tasks(args.database, args.config, plan_tasks, args.seed, log)
+    if not args.no_today:
+        build_today(args.database, args.config, log)
     log(f"done in {time.perf_counter() - start:.1f} s "
         f"({added} customers added)")
 

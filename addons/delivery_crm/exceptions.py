@@ -4,3 +4,19 @@ from trytond.model.exceptions import ValidationError
 
 class CoordinatesError(ValidationError):
     pass
+
+
+class ContactError(ValidationError):
+    pass
+
+
+class RegistrationError(ValidationError):
+    pass
+
+
+class PhoneError(ValidationError):
+    pass
+
+
+class PlanError(ValidationError):
+    pass

@@ -11,7 +11,7 @@ class Rule(metaclass=PoolMeta):
 
         Modules extend the returned set to give their own models
         "own records" rules like the attendance module does."""
-        return set()
+        return {'delivery.contact', 'delivery.contact.task'}
 
     @classmethod
     def _get_context(cls, model_name):
@@ -30,3 +30,17 @@ class Rule(metaclass=PoolMeta):
         if model_names & cls._employees_rule_models():
             key = (*key, User.get_employees())
         return key
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.extend([
+                ('delivery.contact.task|generate_today',
+                    "Build Today's Contact List"),
+                ('delivery.contact.task|check_today',
+                    "Check Today's Contact List"),
+                ])

@@ -1,14 +1,15 @@
 # This file is part of the Delivery CRM for Tryton.
-from sql import Literal, Null
+from sql import Literal
 from sql.aggregate import Max
 
+from trytond import backend
 from trytond.model import Index, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .coordinates import CoordinatesMixin
+from .phone import parse
 
 CHANNELS = [
     ('call', "Call"),
@@ -34,6 +35,8 @@ class Party(metaclass=PoolMeta):
     account_manager = fields.Many2One(
         'company.employee', "Account Manager", ondelete='SET NULL',
         help="The employee who contacts this customer first.")
+    wants_sms = fields.Boolean(
+        "Wants SMS", help="The customer agreed to receive SMS.")
     needs = fields.Text(
         "Needs", help="What the customer ships, how often, what matters.")
     preferred_channel = fields.Selection(
@@ -81,13 +84,48 @@ class Party(metaclass=PoolMeta):
         party = cls.__table__()
         contact = Contact.__table__()
         cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice([p.id for p in parties]):
+        in_ = fields.SQL_OPERATORS['in']
+        for sub_ids in grouped_slice(
+                [p.id for p in parties], backend.MAX_QUERY_PARAMS):
             last = (contact.select(Max(contact.date),
                     where=(contact.party == party.id)))
             cursor.execute(*party.update(
                     [party.last_contact], [last],
-                    where=reduce_ids(party.id, sub_ids)))
-        cls._clear_cache = getattr(cls, '_clear_cache', None)
+                    where=in_(party.id, list(sub_ids))))
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        """Find customers by a phone written any way: "555 12 34 56" finds
+        +995555123456, and a run of digits finds the numbers containing it"""
+        domain = super().search_rec_name(name, clause)
+        _, operator, operand, *extra = clause
+        if (operator.startswith('!') or operator.startswith('not ')
+                or not isinstance(operand, str)):
+            return domain
+        value = operand.strip('%')
+        digits = ''.join(c for c in value if c.isdigit())
+        if len(digits) < 5 or len(digits) < len(value.replace(' ', '')) / 2:
+            return domain
+        phone = parse(value, _company_region())
+        if phone:
+            domain.append(
+                ('contact_mechanisms.value_compact', '=', phone.e164))
+        else:
+            domain.append(
+                ('contact_mechanisms.value_compact', 'like', f'%{digits}%'))
+        return domain
+
+
+def _company_region():
+    "The country code of the company in the context, GE by default"
+    pool = Pool()
+    Company = pool.get('company.company')
+    company_id = Transaction().context.get('company')
+    if company_id is not None and company_id >= 0:
+        for address in Company(company_id).party.addresses:
+            if address.country:
+                return address.country.code
+    return 'GE'
 
 
 class Address(CoordinatesMixin, metaclass=PoolMeta):
@@ -102,15 +140,7 @@ class ContactMechanism(metaclass=PoolMeta):
         # numbers written without the international prefix belong to the
         # country of the party, else to the country of the company
         yield from super()._phone_country_codes()
-        pool = Pool()
-        Company = pool.get('company.company')
-        company_id = Transaction().context.get('company')
-        if company_id is not None and company_id >= 0:
-            company = Company(company_id)
-            if company.party.addresses:
-                for address in company.party.addresses:
-                    if address.country:
-                        yield address.country.code
+        yield _company_region()
 
 
 class PartyReplace(metaclass=PoolMeta):

@@ -39,7 +39,7 @@ def naive(database, count, seed):
         georgia, = Country.search([('code', '=', 'GE')])
         start = time.perf_counter()
         for _ in range(count):
-            name, street, city, lat, lon, mechanisms = (
+            name, street, city, lat, lon, mechanisms, _ = (
                 demo_data.generate_customer(rng))
             Party.create([{
                         'name': name,
