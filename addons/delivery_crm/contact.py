@@ -506,9 +506,13 @@ class ContactTask(Workflow, ModelSQL, ModelView):
         start_of_day = dt.datetime.combine(date, dt.time())
         # naive datetimes are UTC in the database
         day_epoch = calendar.timegm(start_of_day.timetuple())
+        rules = Rule.covering(company)
+        # a customer follows the rule of the highest priority among its
+        # categories; the default rule, the customers of no such category
+        all_covered = set().union(*(c for _, c in rules if c))
         covered = set()
         now = dt.datetime.now()
-        for rule, categories in Rule.covering(company):
+        for rule, categories in rules:
             threshold = start_of_day - dt.timedelta(days=rule.interval)
             where = (party.delivery_customer == Literal(True)
                 & (party.active == Literal(True))
@@ -521,10 +525,13 @@ class ContactTask(Workflow, ModelSQL, ModelView):
                     continue
                 where &= party.id.in_(rel.select(rel.party,
                         where=rel.category.in_(list(categories))))
-                covered |= categories
-            elif covered:
+                excluded = covered
+                covered = covered | categories
+            else:
+                excluded = all_covered
+            if excluded:
                 where &= ~party.id.in_(rel.select(rel.party,
-                        where=rel.category.in_(list(covered))))
+                        where=rel.category.in_(list(excluded))))
             last = Coalesce(party.last_contact, party.create_date)
             overdue = Floor(Greatest(Least(
                     (Literal(day_epoch) - Extract('EPOCH', last))

@@ -68,6 +68,7 @@ class Party(metaclass=PoolMeta):
                     (t.branch, Index.Range()),
                     (t.last_contact, Index.Range(order='ASC NULLS FIRST')),
                     where=t.delivery_customer == Literal(True)),
+                Index(t, (t.name, Index.Similarity())),
                 Index(t, (t.marketing_source, Index.Range())),
                 Index(t, (t.account_manager, Index.Range())),
                 })
@@ -134,6 +135,13 @@ class Address(CoordinatesMixin, metaclass=PoolMeta):
 
 class ContactMechanism(metaclass=PoolMeta):
     __name__ = 'party.contact_mechanism'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # phones are searched as people typed them too
+        cls._sql_indexes.add(Index(t, (t.value, Index.Similarity())))
 
     @fields.depends()
     def _phone_country_codes(self):
