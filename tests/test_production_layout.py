@@ -121,3 +121,51 @@ def test_cron_runs_due_jobs(layout):
         return read['next_call'] and read['next_call']['year'] > 2020
     # trytond-cron wakes up at the start of every minute
     assert wait_until(ran, 90, step=2), "trytond-cron did not run the job"
+
+
+def test_two_people_close_the_same_task_at_once(layout):
+    """Two sessions of the task's employee, on the two web processes, log a
+    contact for the same task at the same moment: one wins, the other is
+    told the task is closed; one contact, no half-written state."""
+    import threading
+    (web1, web2), _ = layout
+    admin = login(web1, 'admin')
+    manager_employee, = admin.model('res.user', 'search_read',
+        [('login', '=', 'manager')], 0, 1, None, ['employee'])
+    task, = admin.model('delivery.contact.task', 'search',
+        [('employee', '=', manager_employee['employee']),
+            ('state', '=', 'open')], 0, 1, None)
+    sessions = [login(web1, 'manager'), login(web2, 'manager')]
+    barrier = threading.Barrier(2)
+    outcomes = [None, None]
+
+    def log_contact(index):
+        session = sessions[index]
+        context = dict(session.context, active_id=task, active_ids=[task],
+            active_model='delivery.contact.task')
+        name = 'wizard.delivery.contact.task.log'
+        wizard_id, start, _ = session.call(f'{name}.create')
+        session.call(f'{name}.execute', wizard_id, {}, start, context)
+        barrier.wait()
+        try:
+            session.call(f'{name}.execute', wizard_id, {start: {
+                        'channel': 'call', 'result': 'reached',
+                        'note': f'session {index}'}}, 'log', context)
+            outcomes[index] = 'logged'
+        except RPCError as exc:
+            outcomes[index] = str(exc)
+
+    threads = [threading.Thread(target=log_contact, args=(i,))
+        for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(o == 'logged' for o in outcomes) == [False, True], outcomes
+    refused, = [o for o in outcomes if o != 'logged']
+    assert 'already closed' in refused, refused
+    contacts = admin.model('delivery.contact', 'search',
+        [('task', '=', task)], 0, None, None)
+    assert len(contacts) == 1
+    state, = admin.model('delivery.contact.task', 'read', [task], ['state'])
+    assert state['state'] == 'done'

@@ -364,7 +364,12 @@ def setup_company(database, config_file, log):
     for login, name, groups, hub, lang, vehicle in USERS:
         user = User.find([('login', '=', login)])
         if user:
-            employees[login] = user[0].employee
+            employee = employees[login] = user[0].employee
+            if login.startswith('manager') and not employee.contact_duty:
+                # databases built before the contact discipline existed
+                employee.contact_duty = True
+                employee.working_days = ['0', '1', '2', '3', '4', '5']
+                employee.save()
             continue
         employee = Employee(party=Party(name=name), company=company,
             hub=hubs[hub], start_date=dt.date(2024, 3, 1))

@@ -278,6 +278,8 @@ class ContactTask(Workflow, ModelSQL, ModelView):
     result = fields.Function(
         fields.Selection([(None, "")] + RESULTS, "Result"), 'get_result')
     phone = fields.Function(fields.Char("Phone"), 'get_phone')
+    today = fields.Function(fields.Boolean("Today"),
+        'get_today', searcher='search_today')
     state = fields.Selection([
             ('open', "Open"),
             ('done', "Done"),
@@ -344,6 +346,18 @@ class ContactTask(Workflow, ModelSQL, ModelView):
     @classmethod
     def search_rec_name(cls, name, clause):
         return [('party.rec_name',) + tuple(clause[1:])]
+
+    def get_today(self, name):
+        return self.date == Pool().get('ir.date').today()
+
+    @classmethod
+    def search_today(cls, name, clause):
+        """Today as the server sees it, in the company's timezone: the web
+        client's Date() is the browser's day, shifted to UTC"""
+        _, operator, value = clause
+        today = Pool().get('ir.date').today()
+        positive = (operator == '=') == bool(value)
+        return [('date', '=' if positive else '!=', today)]
 
     def get_result(self, name):
         return self.contact.result if self.contact else None

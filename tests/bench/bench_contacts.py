@@ -73,16 +73,18 @@ def contact_list(args):
             start = time.perf_counter()
             Task.generate(date, [company])
             ours = time.perf_counter() - start
-            tasks = Task.search_count([('date', '=', date)])
-            per_employee = {}
-            for task in Task.search([('date', '=', date)]):
-                per_employee[task.employee] = per_employee.get(
-                    task.employee, 0) + 1
+            cursor = transaction.connection.cursor()
+            cursor.execute('SELECT h.code, t.employee, COUNT(*) '
+                'FROM delivery_contact_task t '
+                'JOIN company_employee e ON e.id = t.employee '
+                'LEFT JOIN delivery_hub h ON h.id = e.hub '
+                'WHERE t.date = %s GROUP BY h.code, t.employee', (date,))
+            by_branch = {}
+            tasks = 0
+            for code, _, count in cursor:
+                by_branch.setdefault(code or '-', []).append(count)
+                tasks += count
         transaction.rollback()
-    by_branch = {}
-    for employee, count in per_employee.items():
-        by_branch.setdefault(employee.hub.code if employee.hub else '-',
-            []).append(count)
     spread = ', '.join(f"{code}: {len(c)} staff, {min(c)}..{max(c)} each"
         for code, c in sorted(by_branch.items()))
     print(f"contact list, set-based: {tasks:,} tasks for {args.customers:,} "
