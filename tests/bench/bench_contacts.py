@@ -230,7 +230,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('--customers', type=int, default=1_000_000)
     parser.add_argument('--plan-tasks', type=int, default=1_000_000)
-    parser.add_argument('--slice', type=int, default=10_000)
+    parser.add_argument('--slice', type=int, default=2_000)
     parser.add_argument('--reuse', action='store_true',
         help="reuse the database of a previous run")
     args = parser.parse_args()
