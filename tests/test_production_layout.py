@@ -131,11 +131,23 @@ def test_two_people_close_the_same_task_at_once(layout):
     (web1, web2), _ = layout
     admin = login(web1, 'admin')
     manager_employee, = admin.model('res.user', 'search_read',
-        [('login', '=', 'manager')], 0, 1, None, ['employee'])
-    task, = admin.model('delivery.contact.task', 'search',
-        [('employee', '=', manager_employee['employee']),
-            ('state', '=', 'open')], 0, 1, None)
-    sessions = [login(web1, 'manager'), login(web2, 'manager')]
+        [('login', '=', 'manager2')], 0, 1, None, ['employee'])
+    # a task of our own for tomorrow: trytond-cron may check today's list
+    # (it is past 21:00 in Tbilisi) while the test runs
+    today = admin.call('model.ir.date.today', admin.context)
+    tomorrow = dt.date(today['year'], today['month'], today['day']) \
+        + dt.timedelta(days=1)
+    party, = admin.model('party.party', 'create', [{
+                'name': "Concurrent Customer", 'delivery_customer': True}])
+    task, = admin.model('delivery.contact.task', 'create', [{
+                'company': admin.context['company'],
+                'date': {'__class__': 'date', 'year': tomorrow.year,
+                    'month': tomorrow.month, 'day': tomorrow.day},
+                'party': party,
+                'employee': manager_employee['employee'],
+                'reason': 'better_offer',
+                }])
+    sessions = [login(web1, 'manager2'), login(web2, 'manager2')]
     barrier = threading.Barrier(2)
     outcomes = [None, None]
 
@@ -144,7 +156,7 @@ def test_two_people_close_the_same_task_at_once(layout):
         context = dict(session.context, active_id=task, active_ids=[task],
             active_model='delivery.contact.task')
         name = 'wizard.delivery.contact.task.log'
-        wizard_id, start, _ = session.call(f'{name}.create')
+        wizard_id, start, _ = session.call(f'{name}.create', context)
         session.call(f'{name}.execute', wizard_id, {}, start, context)
         barrier.wait()
         try:

@@ -688,6 +688,24 @@ def contact_staff(cursor):
     return staff
 
 
+def to_add(cursor, table, count, what, log):
+    """Return (existing, to add, company, customer ids, staff ids) for
+    filling table up to count rows; nothing to add without customers and
+    contact staff"""
+    cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
+    existing, = cursor.fetchone()
+    if count <= existing:
+        log(f"{existing} {what} exist, none added")
+        return existing, 0, None, [], []
+    cursor.execute('SELECT id FROM company_company ORDER BY id')
+    company, = cursor.fetchone()
+    customers, staff = customer_ids(cursor), contact_staff(cursor)
+    if not customers or not staff:
+        log(f"no customers or no contact staff: no {what}")
+        return existing, 0, company, customers, staff
+    return existing, count - existing, company, customers, staff
+
+
 def add_staff(database, config_file, total, log):
     "Contact staff without logins up to total, shared among the branches"
     from proteus import Model
@@ -721,18 +739,9 @@ def bulk_contacts(database, config_file, count, seed, log, batch=100000):
     with session(database, config_file) as (pool, transaction):
         cursor = transaction.connection.cursor()
         is_pg = is_postgresql(transaction)
-        cursor.execute('SELECT COUNT(*) FROM delivery_contact')
-        existing, = cursor.fetchone()
-        todo = count - existing
-        if todo <= 0:
-            log(f"{existing} contacts exist, none added")
-            return 0
-        cursor.execute('SELECT id FROM company_company ORDER BY id')
-        company, = cursor.fetchone()
-        customers = customer_ids(cursor)
-        staff = contact_staff(cursor)
-        if not customers or not staff:
-            log("no customers or no contact staff: no contacts")
+        existing, todo, company, customers, staff = to_add(
+            cursor, 'delivery_contact', count, "contacts", log)
+        if not todo:
             return 0
         rng = random.Random(f'{seed}-contacts-{existing}')
         results = ['reached', 'order_taken', 'call_back', 'no_answer',
@@ -778,18 +787,9 @@ def bulk_plan_tasks(database, config_file, count, seed, log, batch=100000):
     with session(database, config_file) as (pool, transaction):
         cursor = transaction.connection.cursor()
         is_pg = is_postgresql(transaction)
-        cursor.execute('SELECT COUNT(*) FROM delivery_plan_task')
-        existing, = cursor.fetchone()
-        todo = count - existing
-        if todo <= 0:
-            log(f"{existing} plan tasks exist, none added")
-            return 0
-        cursor.execute('SELECT id FROM company_company ORDER BY id')
-        company, = cursor.fetchone()
-        customers = customer_ids(cursor)
-        staff = contact_staff(cursor)
-        if not customers or not staff:
-            log("no customers or no contact staff: no plans")
+        existing, todo, company, customers, staff = to_add(
+            cursor, 'delivery_plan_task', count, "plan tasks", log)
+        if not todo:
             return 0
         rng = random.Random(f'{seed}-plans-{existing}')
         today = dt.date.today()

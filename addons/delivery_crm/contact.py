@@ -235,6 +235,17 @@ class Contact(ModelSQL, ModelView):
             Party.update_last_contact(list({c.party for c in contacts}))
 
     @classmethod
+    def on_write(cls, contacts, values):
+        pool = Pool()
+        Party = pool.get('party.party')
+        callback = super().on_write(contacts, values)
+        if values.keys() & {'party', 'date'}:
+            # the customers the contacts leave
+            parties = list({c.party for c in contacts})
+            callback.append(lambda: Party.update_last_contact(parties))
+        return callback
+
+    @classmethod
     def on_delete(cls, contacts):
         pool = Pool()
         Party = pool.get('party.party')
@@ -480,17 +491,22 @@ class ContactTask(Workflow, ModelSQL, ModelView):
         Set-based: one INSERT ... SELECT per contact rule, one UPDATE per
         branch to share the day's tasks among its staff. A customer gets at
         most one task a day, so running it again adds nothing twice."""
+        for company, date in cls._days(date, companies):
+            cls._generate_tasks(company, date)
+            cls._distribute(company, date)
+
+    @classmethod
+    def _days(cls, date, companies):
+        """Yield (company, date) in the company's context: date defaults to
+        today, companies to all"""
         pool = Pool()
         Company = pool.get('company.company')
         Date = pool.get('ir.date')
-        if date is None:
-            date = Date.today()
         if companies is None:
             companies = Company.search([])
         for company in companies:
             with Transaction().set_context(company=company.id):
-                cls._generate_tasks(company, date)
-                cls._distribute(company, date)
+                yield company, date if date is not None else Date.today()
 
     @classmethod
     def generate_today(cls):
@@ -630,27 +646,19 @@ class ContactTask(Workflow, ModelSQL, ModelView):
     def check_execution(cls, date=None, companies=None):
         """At the end of date: open tasks become missed; tell each
         supervisor which tasks of the team failed or were missed"""
-        pool = Pool()
-        Company = pool.get('company.company')
-        Date = pool.get('ir.date')
-        if date is None:
-            date = Date.today()
-        if companies is None:
-            companies = Company.search([])
-        for company in companies:
-            with Transaction().set_context(company=company.id):
-                missed = cls.search([
-                        ('company', '=', company.id),
-                        ('date', '<=', date),
-                        ('state', '=', 'open'),
-                        ])
-                cls._transition(missed, 'missed')
-                failed = cls.search([
-                        ('company', '=', company.id),
-                        ('date', '=', date),
-                        ('state', '=', 'failed'),
-                        ])
-                cls.remind_supervisors(missed + failed, date)
+        for company, date in cls._days(date, companies):
+            missed = cls.search([
+                    ('company', '=', company.id),
+                    ('date', '<=', date),
+                    ('state', '=', 'open'),
+                    ])
+            cls._transition(missed, 'missed')
+            failed = cls.search([
+                    ('company', '=', company.id),
+                    ('date', '=', date),
+                    ('state', '=', 'failed'),
+                    ])
+            cls.remind_supervisors(missed + failed, date)
 
     @classmethod
     def remind_supervisors(cls, tasks, date):

@@ -17,6 +17,12 @@ CHANNELS = [
     ('email', "E-mail"),
     ('visit', "Visit"),
     ]
+TIMES = [
+    (None, ""),
+    ('morning', "Morning"),
+    ('afternoon', "Afternoon"),
+    ('evening', "Evening"),
+    ]
 
 
 class Party(metaclass=PoolMeta):
@@ -41,12 +47,7 @@ class Party(metaclass=PoolMeta):
         "Needs", help="What the customer ships, how often, what matters.")
     preferred_channel = fields.Selection(
         [(None, "")] + CHANNELS, "Preferred Channel")
-    preferred_time = fields.Selection([
-            (None, ""),
-            ('morning', "Morning"),
-            ('afternoon', "Afternoon"),
-            ('evening', "Evening"),
-            ], "Preferred Time")
+    preferred_time = fields.Selection(TIMES, "Preferred Time")
     last_contact = fields.DateTime(
         "Last Contact", readonly=True,
         help="When the customer was last contacted, from the contact log.")

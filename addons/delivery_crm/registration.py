@@ -9,7 +9,7 @@ from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
 
 from .exceptions import RegistrationError
-from .party import CHANNELS, _company_region
+from .party import CHANNELS, TIMES, _company_region
 from .phone import parse
 
 SIMILAR_NAME = 0.85
@@ -39,12 +39,7 @@ class RegisterStart(ModelView):
     needs = fields.Text("Needs")
     preferred_channel = fields.Selection(
         [(None, "")] + CHANNELS, "Preferred Channel")
-    preferred_time = fields.Selection([
-            (None, ""),
-            ('morning', "Morning"),
-            ('afternoon', "Afternoon"),
-            ('evening', "Evening"),
-            ], "Preferred Time")
+    preferred_time = fields.Selection(TIMES, "Preferred Time")
     lang = fields.Many2One('ir.lang', "Language",
         domain=[('translatable', '=', True)])
     party = fields.Many2One('party.party', "Customer", readonly=True)

@@ -155,6 +155,14 @@ def list_day(today):
 
 # sao helpers -----------------------------------------------------------------
 
+def shown_names(rows):
+    """The customers of the rows sao has drawn: a long list is drawn a
+    page at a time, the others rows are placeholders"""
+    return [n for n in rows.evaluate_all('rows => rows.map(row => {'
+            'const a = row.querySelector(".column-many2one a");'
+            'return a ? a.title : null; })') if n]
+
+
 def click_menu(page, menu, labels, *xml_ids):
     "Expand Delivery and the entries of xml_ids down to the last; click it"
     path = [DELIVERY, *xml_ids]
@@ -333,10 +341,11 @@ def test_log_contact_of_my_list(
     # the first tab, "To Do", shows his open tasks of the day, no others
     active = tab.locator('.tab-domain li.active')
     expect(active.locator('.badge')).to_have_text(str(len(expected)))
-    expect(rows).to_have_count(len(expected))
-    shown = rows.evaluate_all('rows => rows.map(row => '
-        'row.querySelector(".column-many2one a").title)')
-    assert sorted(shown) == sorted(names)
+    expect(rows.first).to_be_visible()
+    shown = shown_names(rows)
+    assert shown and set(shown) <= set(names), (shown, names)
+    if len(names) <= 20:
+        assert sorted(shown) == sorted(names)
 
     # log a contact on the first task with the row's button
     row = rows.first
@@ -390,12 +399,13 @@ def test_my_contacts_today_in_tbilisi(page, server_url, tryton, today):
     expect(tab.locator('.tab-domain li.active .badge')).to_have_text(
         re.compile(r'^\d+$'))
     page.wait_for_load_state('networkidle')
-    shown = rows.evaluate_all('rows => rows.map(row => '
-        'row.querySelector(".column-many2one a").title)')
+    shown = shown_names(rows)
     # the domain that sao sent leaves the day to the server
     assert searched and all('"today"' in data for data in searched), (
         f"sao searched the tasks with a day of the browser: {searched}")
-    assert sorted(shown) == sorted(names)
+    expect(tab.locator('.tab-domain li.active .badge')).to_have_text(
+        str(len(names)))
+    assert shown and set(shown) <= set(names), (shown, names)
 
 
 def test_head_checks_the_day(page, server_url, tryton, today):
@@ -440,8 +450,10 @@ def test_head_checks_the_day(page, server_url, tryton, today):
     expect(page.locator('#tabcontent')).to_have_attribute(
         'data-view-type', 'tree' if len(records) > 1 else 'form')
     if len(records) > 1:
-        expect(current_tab(page).locator('.treeview tbody tr')
-            ).to_have_count(len(records))
+        # the record counter of the toolbar: the tasks of the notification
+        expect(current_tab(page).locator(
+                'nav.toolbar .navbar-text .badge').first).to_have_text(
+            re.compile(rf'/\s*{len(records)}$'))
 
 
 def test_head_planned_vs_done(page, server_url, tryton, today, tmp_path):
