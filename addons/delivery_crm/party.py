@@ -1,5 +1,6 @@
 # This file is part of the Delivery CRM for Tryton.
 from sql import Literal
+from sql.operators import ILike, Like
 from sql.aggregate import Max
 
 from trytond import backend
@@ -27,6 +28,7 @@ TIMES = [
 
 class Party(metaclass=PoolMeta):
     __name__ = 'party.party'
+    SEARCH_LIMIT = 1000
 
     delivery_customer = fields.Boolean(
         "Delivery Customer",
@@ -97,25 +99,52 @@ class Party(metaclass=PoolMeta):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        """Find customers by a phone written any way: "555 12 34 56" finds
-        +995555123456, and a run of digits finds the numbers containing it"""
-        domain = super().search_rec_name(name, clause)
+        """Find customers by part of their name, code or a phone written
+        any way ("555 12 34 56" finds +995555123456).
+
+        Each kind of match is looked up on its own with the index that
+        serves it (trigram indexes on PostgreSQL), keeping at most
+        SEARCH_LIMIT candidates of each, which the search then filters with
+        its other criteria and the access rules: one OR over joined tables
+        would scan every party."""
+        pool = Pool()
+        Mechanism = pool.get('party.contact_mechanism')
+        Identifier = pool.get('party.identifier')
         _, operator, operand, *extra = clause
-        if (operator.startswith('!') or operator.startswith('not ')
-                or not isinstance(operand, str)):
-            return domain
+        if (operator not in {'like', 'ilike'} or not isinstance(operand, str)
+                or extra):
+            return super().search_rec_name(name, clause)
         value = operand.strip('%')
+        if not value:
+            return super().search_rec_name(name, clause)
+        limit = cls.SEARCH_LIMIT
+        like = ILike if operator == 'ilike' else Like
+        party = cls.__table__()
+        mechanism = Mechanism.__table__()
+        cursor = Transaction().connection.cursor()
+        ids = set()
+        for where in [
+                like(party.name, operand),
+                like(party.code, value + '%'),
+                ]:
+            cursor.execute(*party.select(party.id, where=where, limit=limit))
+            ids.update(r for r, in cursor)
+        ids.update(i.party.id for i in Identifier.search(
+                [('code', operator, value + '%')], limit=limit, order=[]))
+        wheres = [
+            like(mechanism.value, operand),
+            like(mechanism.value_compact, operand),
+            ]
         digits = ''.join(c for c in value if c.isdigit())
-        if len(digits) < 5 or len(digits) < len(value.replace(' ', '')) / 2:
-            return domain
-        phone = parse(value, _company_region())
-        if phone:
-            domain.append(
-                ('contact_mechanisms.value_compact', '=', phone.e164))
-        else:
-            domain.append(
-                ('contact_mechanisms.value_compact', 'like', f'%{digits}%'))
-        return domain
+        if len(digits) >= 5 and len(digits) >= len(value.replace(' ', '')) / 2:
+            phone = parse(value, _company_region())
+            wheres.append(mechanism.value_compact == phone.e164 if phone
+                else Like(mechanism.value_compact, f'%{digits}%'))
+        for where in wheres:
+            cursor.execute(*mechanism.select(
+                    mechanism.party, where=where, limit=limit))
+            ids.update(r for r, in cursor)
+        return [('id', 'in', list(ids))]
 
 
 def _company_region():
