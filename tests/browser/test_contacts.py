@@ -204,15 +204,18 @@ def enter(field, value):
 
 def choose(page, field, typed, choice):
     "Type the start of a Many2One value and pick choice in the completion"
+    # sao may redraw a fresh dialog and wipe what was typed, or miss the
+    # first keys: type again until the completion shows the choice
     for _ in range(5):
+        field.click()
         field.fill('')
-        field.press_sequentially(typed)
+        field.press_sequentially(typed, delay=50)
         item = field.locator('xpath=..').locator(
             '.dropdown-completion li.completion a').filter(
             has_text=re.compile(rf'^\s*{re.escape(choice)}\s*$'))
-        expect(item).to_be_visible()
-        item.click()
         try:
+            expect(item).to_be_visible(timeout=5_000)
+            item.click()
             expect(field).to_have_value(choice, timeout=3_000)
             return
         except AssertionError:
