@@ -361,8 +361,15 @@ def test_log_contact_of_my_list(
     dialog = page.locator('.wizard-dialog')
     expect(dialog).to_be_visible()
     expect(dialog.locator('input[name="party"]')).to_have_value(party)
-    dialog.locator('select[name="result"]').select_option(
-        value=json.dumps(result))
+    # sao may redraw the fresh dialog and wipe the choice: choose again
+    # until it holds
+    select = dialog.locator('select[name="result"]')
+    for _ in range(10):
+        select.select_option(value=json.dumps(result))
+        page.wait_for_timeout(300)
+        if select.input_value() == json.dumps(result):
+            break
+    expect(select).to_have_value(json.dumps(result))
     dialog.get_by_role('button', exact=True, name=button_label(
             tryton, info['language'], 'delivery.contact.task.log',
             'start', 'log', "Log")).click()
