@@ -748,20 +748,15 @@ class ContactTaskLog(Wizard):
     def transition_log(self):
         pool = Pool()
         Contact = pool.get('delivery.contact')
-        Employee = pool.get('company.employee')
         task = self.record
         employee = Transaction().context.get('employee')
         if not employee:
             raise ContactError(gettext('delivery_crm.msg_contact_no_employee'))
-        if task.employee and task.employee.id != employee:
-            raise ContactError(gettext(
-                    'delivery_crm.msg_contact_task_other_employee',
-                    task=task.rec_name,
-                    employee=task.employee.rec_name))
+        # the contact's validation refuses the task of another employee
         Contact.create([{
                     'company': task.company.id,
                     'party': task.party.id,
-                    'employee': Employee(employee).id,
+                    'employee': employee,
                     'channel': self.start.channel,
                     'reason': task.reason,
                     'result': self.start.result,

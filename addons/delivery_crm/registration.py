@@ -90,33 +90,31 @@ class Register(Wizard):
     def normalised(self):
         """Return (mobile, phone, email) normalised or raise a
         RegistrationError that says what to correct"""
-        region = self.region()
         start = self.start
-        mobile = phone = None
-        if start.mobile:
-            mobile = parse(start.mobile, region)
-            if not mobile:
-                raise RegistrationError(gettext(
-                        'delivery_crm.msg_register_invalid_phone',
-                        phone=start.mobile))
-            if not mobile.mobile:
-                raise RegistrationError(gettext(
-                        'delivery_crm.msg_register_not_mobile',
-                        phone=start.mobile))
-        elif start.wants_sms:
+        mobile = self._parse(start.mobile)
+        if mobile and not mobile.mobile:
+            raise RegistrationError(gettext(
+                    'delivery_crm.msg_register_not_mobile',
+                    phone=start.mobile))
+        if not mobile and start.wants_sms:
             raise RegistrationError(gettext(
                     'delivery_crm.msg_register_mobile_required'))
-        if start.phone:
-            phone = parse(start.phone, region)
-            if not phone:
-                raise RegistrationError(gettext(
-                        'delivery_crm.msg_register_invalid_phone',
-                        phone=start.phone))
+        phone = self._parse(start.phone)
         email = start.email.lower() if start.email else None
         if not (mobile or phone or email):
             raise RegistrationError(gettext(
                     'delivery_crm.msg_register_no_contact'))
         return mobile, phone, email
+
+    def _parse(self, value):
+        "The Phone of value (None when empty), or an error saying to fix it"
+        if not value:
+            return None
+        phone = parse(value, self.region())
+        if not phone:
+            raise RegistrationError(gettext(
+                    'delivery_crm.msg_register_invalid_phone', phone=value))
+        return phone
 
     def find_duplicates(self, mobile, phone, email):
         pool = Pool()
