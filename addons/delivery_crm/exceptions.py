@@ -20,3 +20,11 @@ class PhoneError(ValidationError):
 
 class PlanError(ValidationError):
     pass
+
+
+class TariffError(ValidationError):
+    pass
+
+
+class OrderError(ValidationError):
+    pass

@@ -43,4 +43,6 @@ class Cron(metaclass=PoolMeta):
                     "Build Today's Contact List"),
                 ('delivery.contact.task|check_today',
                     "Check Today's Contact List"),
+                ('delivery.order|invoice_period_cron',
+                    "Invoice Delivered Orders of the Last Month"),
                 ])

@@ -1,10 +1,15 @@
 # This file is part of the Delivery CRM for Tryton.
+import datetime as dt
+from decimal import Decimal
+
 from sql import Literal
+from sql.aggregate import Count, Max, Sum
+from sql.conditionals import Case
 from sql.operators import ILike, Like
-from sql.aggregate import Max
 
 from trytond import backend
 from trytond.model import Index, fields
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
@@ -61,6 +66,25 @@ class Party(metaclass=PoolMeta):
     plan_template = fields.Many2One(
         'delivery.plan.template', "Plan Template", ondelete='RESTRICT',
         help="The template of the customer's work plan.")
+    delivery_invoice_method = fields.Selection([
+            ('period', "Periodically"),
+            ('order', "Per Order"),
+            ], "Invoicing",
+        help="Invoice each delivered order at once, or all the delivered "
+        "orders of a period together (monthly run).")
+    delivery_orders = fields.One2Many(
+        'delivery.order', 'customer', "Orders", readonly=True)
+    order_count = fields.Function(
+        fields.Integer("Orders"), 'get_order_statistics')
+    order_revenue = fields.Function(
+        Monetary("Revenue", currency='order_currency',
+            digits='order_currency'),
+        'get_order_statistics')
+    last_order_date = fields.Function(
+        fields.DateTime("Last Order"), 'get_order_statistics')
+    order_currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"),
+        'get_order_statistics')
 
     @classmethod
     def __setup__(cls):
@@ -79,6 +103,68 @@ class Party(metaclass=PoolMeta):
     @classmethod
     def default_delivery_customer(cls):
         return False
+
+    @classmethod
+    def default_delivery_invoice_method(cls):
+        return 'period'
+
+    @classmethod
+    def delivery_order_query(cls, party_ids=None, start=None, end=None):
+        """The query of the order statistics per customer: customer,
+        count, revenue (delivered orders) and last order date, over the
+        orders of the company in the context.
+
+        Reports join it (the channel report, the contact list)."""
+        pool = Pool()
+        Order = pool.get('delivery.order')
+        order = Order.__table__()
+        where = order.state != 'cancelled'
+        company_id = Transaction().context.get('company')
+        if company_id is not None:
+            where &= order.company == company_id
+        if party_ids is not None:
+            where &= fields.SQL_OPERATORS['in'](order.customer, party_ids)
+        if start is not None:
+            where &= order.date >= start
+        if end is not None:
+            where &= order.date < end
+        return order.select(
+            order.customer.as_('customer'),
+            Count(order.id).as_('count'),
+            Sum(Case((order.state == 'delivered', order.amount),
+                    else_=0)).as_('revenue'),
+            Max(order.date).as_('last_date'),
+            where=where,
+            group_by=order.customer)
+
+    @classmethod
+    def get_order_statistics(cls, parties, names):
+        pool = Pool()
+        Company = pool.get('company.company')
+        cursor = Transaction().connection.cursor()
+        company_id = Transaction().context.get('company')
+        currency = (Company(company_id).currency.id
+            if company_id is not None and company_id >= 0 else None)
+        result = {
+            'order_count': {p.id: 0 for p in parties},
+            'order_revenue': {p.id: Decimal(0) for p in parties},
+            'last_order_date': {p.id: None for p in parties},
+            'order_currency': {p.id: currency for p in parties},
+            }
+        for sub_ids in grouped_slice(
+                [p.id for p in parties], backend.MAX_QUERY_PARAMS):
+            query = cls.delivery_order_query(list(sub_ids))
+            cursor.execute(*query)
+            for party_id, count, revenue, last in cursor:
+                result['order_count'][party_id] = count
+                if not isinstance(revenue, Decimal):
+                    revenue = Decimal(str(revenue or 0))
+                result['order_revenue'][party_id] = revenue.quantize(
+                    Decimal('0.01'))
+                if isinstance(last, str):
+                    last = dt.datetime.fromisoformat(last)
+                result['last_order_date'][party_id] = last
+        return {n: result[n] for n in names}
 
     @classmethod
     def update_last_contact(cls, parties):
@@ -190,6 +276,10 @@ class PartyReplace(metaclass=PoolMeta):
             ('delivery.contact', 'party'),
             ('delivery.contact.task', 'party'),
             ('delivery.plan', 'party'),
+            ('delivery.order', 'customer'),
+            ('delivery.order', 'sender'),
+            ('delivery.order', 'recipient'),
+            ('delivery.tariff', 'party'),
             ]
 
 
