@@ -9,15 +9,15 @@ SAO_VERSION := 8.0.11
 ADDONS := delivery_crm delivery_courier_routes delivery_sms delivery_payroll
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
-.PHONY: demo test install sao chromium postgresql serve-postgresql clean-demo
+.PHONY: demo test install sao chromium fonts postgresql serve-postgresql clean-demo
 
-demo: install sao
+demo: install sao fonts
 	@$(PY) tools/launch.py demo --port $(PORT) --customers $(CUSTOMERS)
 
-test: install sao chromium postgresql
+test: install sao chromium fonts postgresql
 	@$(PY) tests/run.py $(SUITES)
 
-serve-postgresql: install sao postgresql
+serve-postgresql: install sao fonts postgresql
 	@$(PY) tools/launch.py serve-postgresql --customers $(CUSTOMERS)
 
 install: $(VENV)/.installed
@@ -51,6 +51,13 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests ..."; \
 		apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; } || \
 		{ echo "chromium could not be installed: apt-get install chromium, then run make again."; exit 1; }
+
+# Georgian text and the lari sign in PDF documents: Noto Sans Georgian
+fonts:
+	@fc-list ':lang=ka' family 2>/dev/null | grep -q "Noto Sans Georgian" || { \
+		echo "Installing Debian's fonts-noto-core for the Georgian PDF documents ..."; \
+		apt-get update -qq && $(APT_INSTALL) fonts-noto-core fontconfig >/dev/null; } || \
+		{ echo "fonts-noto-core could not be installed: apt-get install fonts-noto-core, then run make again."; exit 1; }
 
 # PostgreSQL is expected on 127.0.0.1:5432 with trust authentication.
 postgresql:

@@ -254,7 +254,8 @@ def demo(args):
         raise LaunchError(
             f"Port {args.port} is already in use by another program: stop "
             f"it or run `make demo PORT={args.port + 1}`.")
-    conf = write_config('demo', web={'listen': f'127.0.0.1:{args.port}'})
+    conf = write_config('demo', web={'listen': f'127.0.0.1:{args.port}'},
+        delivery_crm={'public_url': f'http://127.0.0.1:{args.port}'})
     prepare_database(conf, args.database, 'sqlite', args.customers)
     server = start([BIN / 'trytond', '-c', conf, '-d', args.database],
         'demo-server.log')
@@ -279,7 +280,8 @@ def production_layout(database, ports=(8000, 8001), log_prefix='prod'):
                 "it or choose other ports with --ports.")
     confs = [write_config(f'{log_prefix}-web{i}',
             database={'uri': PG_URI}, queue={'worker': 'True'},
-            web={'listen': f'127.0.0.1:{port}'})
+            web={'listen': f'127.0.0.1:{port}'},
+            delivery_crm={'public_url': f'http://127.0.0.1:{ports[0]}'})
         for i, port in enumerate(ports, 1)]
     processes = []
     try:

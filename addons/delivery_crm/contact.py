@@ -3,6 +3,7 @@ import calendar
 import datetime as dt
 import html
 from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 from sql import Literal, Null, Window
 from sql.aggregate import Count
@@ -15,6 +16,7 @@ from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow, fields,
     sequence_ordered)
 from trytond.model.exceptions import AccessError
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
@@ -282,8 +284,18 @@ class ContactTask(Workflow, ModelSQL, ModelView):
         'delivery.contact.task', "Follow-up of", readonly=True,
         ondelete='SET NULL')
     priority = fields.Integer("Priority", readonly=True,
-        help="Higher first: the rule's priority, then the days overdue.")
+        help="Higher first: upcoming deliveries, then the rule's priority, "
+        "then the days overdue plus one point per 10 of revenue in the "
+        "last 12 months.")
     overdue = fields.Integer("Days Overdue", readonly=True)
+    customer_value = Monetary(
+        "Customer Value", currency='currency', digits='currency',
+        readonly=True,
+        help="Revenue of the customer's delivered orders in the 12 months "
+        "before the task's day.")
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"),
+        'on_change_with_currency')
     contact = fields.Many2One(
         'delivery.contact', "Contact", readonly=True, ondelete='SET NULL')
     result = fields.Function(
@@ -495,6 +507,10 @@ class ContactTask(Workflow, ModelSQL, ModelView):
             cls._generate_tasks(company, date)
             cls._distribute(company, date)
 
+    @fields.depends('company')
+    def on_change_with_currency(self, name=None):
+        return self.company.currency if self.company else None
+
     @classmethod
     def _days(cls, date, companies):
         """Yield (company, date) in the company's context: date defaults to
@@ -531,6 +547,7 @@ class ContactTask(Workflow, ModelSQL, ModelView):
         party = Party.__table__()
         rel = CategoryRel.__table__()
         existing = cls.__table__()
+        order = pool.get('delivery.order').__table__()
 
         available = {e.id for e in Employee.contact_staff(company, date)}
         start_of_day = dt.datetime.combine(date, dt.time())
@@ -542,14 +559,52 @@ class ContactTask(Workflow, ModelSQL, ModelView):
         all_covered = set().union(*(c for _, c in rules if c))
         covered = set()
         now = dt.datetime.now()
+        not_today = ~party.id.in_(existing.select(existing.party,
+                where=existing.date == date))
+        # customer value: revenue of the last 12 months
+        value = Party.delivery_order_query(
+            start=start_of_day - dt.timedelta(days=365),
+            end=start_of_day + dt.timedelta(days=1))
+        revenue = Coalesce(value.revenue, 0)
+        value_points = Floor(Least(revenue / Literal(10), Literal(90000)))
+        base = party.join(value, 'LEFT', condition=value.customer == party.id)
+        if available:
+            employee = Case(
+                (party.account_manager.in_(list(available)),
+                    party.account_manager), else_=Null)
+        else:
+            employee = Literal(None)
+        columns = [task.company, task.date, task.party, task.branch,
+            task.employee, task.reason, task.rule, task.priority,
+            task.overdue, task.customer_value, task.state, task.create_uid,
+            task.create_date]
+
+        # first the customers expecting a delivery tomorrow: remind them
+        top = (max((r.priority for r, _ in rules), default=0) + 1) * 100000
+        tomorrow = cls._local_day_start(company, date + dt.timedelta(days=1))
+        after = cls._local_day_start(company, date + dt.timedelta(days=2))
+        upcoming = order.select(order.customer,
+            where=(order.company == company.id)
+            & order.state.in_(['confirmed', 'assigned'])
+            & (order.delivery_start >= tomorrow)
+            & (order.delivery_start < after))
+        cursor.execute(*task.insert(columns, base.select(
+                    Literal(company.id), Literal(date), party.id,
+                    party.branch, employee, Literal('delivery_reminder'),
+                    Literal(None), Literal(top) + value_points,
+                    Literal(0), revenue, Literal('open'),
+                    Literal(transaction.user), Literal(now),
+                    where=(party.delivery_customer == Literal(True))
+                    & (party.active == Literal(True))
+                    & party.id.in_(upcoming) & not_today)))
+
         for rule, categories in rules:
             threshold = start_of_day - dt.timedelta(days=rule.interval)
             where = (party.delivery_customer == Literal(True)
                 & (party.active == Literal(True))
                 & ((party.last_contact == Null)
                     | (party.last_contact < threshold))
-                & ~party.id.in_(existing.select(existing.party,
-                        where=existing.date == date)))
+                & not_today)
             if categories is not None:
                 if not categories:
                     continue
@@ -567,25 +622,24 @@ class ContactTask(Workflow, ModelSQL, ModelView):
                     (Literal(day_epoch) - Extract('EPOCH', last))
                     / Literal(86400) - Literal(rule.interval),
                     Literal(9999)), Literal(0)))
-            if available:
-                employee = Case(
-                    (party.account_manager.in_(list(available)),
-                        party.account_manager), else_=Null)
-            else:
-                employee = Literal(None)
-            cursor.execute(*task.insert(
-                    [task.company, task.date, task.party, task.branch,
-                        task.employee, task.reason, task.rule, task.priority,
-                        task.overdue, task.state, task.create_uid,
-                        task.create_date],
-                    party.select(
+            cursor.execute(*task.insert(columns, base.select(
                         Literal(company.id), Literal(date), party.id,
                         party.branch, employee, Literal(rule.reason),
                         Literal(rule.id),
-                        Literal(rule.priority * 10000) + overdue,
-                        overdue, Literal('open'),
+                        Literal(rule.priority * 100000) + overdue
+                        + value_points,
+                        overdue, revenue, Literal('open'),
                         Literal(transaction.user), Literal(now),
                         where=where)))
+
+    @classmethod
+    def _local_day_start(cls, company, date):
+        "The UTC time at which date starts in the company's timezone"
+        start = dt.datetime.combine(date, dt.time())
+        if company.timezone:
+            start = start.replace(tzinfo=ZoneInfo(company.timezone))
+            start = start.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return start
 
     @classmethod
     def _distribute(cls, company, date):

@@ -2,7 +2,7 @@
 import datetime as dt
 
 from sql import Literal, Null
-from sql.aggregate import Max, Sum
+from sql.aggregate import Count, Max, Sum
 from sql.conditionals import Case, Coalesce
 
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
@@ -113,12 +113,22 @@ class ChannelReport(ModelSQL, ModelView):
 
     @classmethod
     def _order_statistics(cls, customers):
-        """Return a query of (party, orders, revenue) for the customers
-        query, or None while no module records orders.
-
-        The orders of a customer in the period, whatever the date the
-        customer came; modules that record orders override it."""
-        return None
+        """Return a query of (party, orders, revenue) over the orders of the
+        period, whatever the date the customer came: orders not cancelled,
+        revenue of the delivered ones."""
+        pool = Pool()
+        Order = pool.get('delivery.order')
+        order = Order.__table__()
+        company, _, _, start, end = cls._period()
+        return order.select(
+            order.customer.as_('party'),
+            Count(order.id).as_('orders'),
+            Sum(Case((order.state == 'delivered', order.amount),
+                    else_=0)).as_('revenue'),
+            where=(order.company == company)
+            & (order.state != 'cancelled')
+            & (order.date >= start) & (order.date <= end),
+            group_by=[order.customer])
 
     @classmethod
     def table_query(cls):

@@ -185,6 +185,24 @@ class Pricer:
         self.cod_services = set(config.cod_services or [])
         self._categories = {}
 
+    def preload_categories(self, party_ids):
+        "Read the categories of many customers in one query per slice"
+        pool = Pool()
+        Relation = pool.get('party.party-party.category')
+        relation = Relation.__table__()
+        cursor = Transaction().connection.cursor()
+        party_ids = [p for p in set(party_ids)
+            if p and p not in self._categories]
+        found = defaultdict(set)
+        for sub_ids in grouped_slice(party_ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*relation.select(
+                    relation.party, relation.category,
+                    where=relation.party.in_(list(sub_ids))))
+            for party_id, category_id in cursor:
+                found[party_id].add(category_id)
+        for party_id in party_ids:
+            self._categories[party_id] = frozenset(found[party_id])
+
     def categories(self, party_id):
         if party_id not in self._categories:
             Party = Pool().get('party.party')
@@ -269,6 +287,7 @@ class Pricer:
 
     def compute_many(self, rows):
         "The derived values of each row (a mapping of field names to ids)"
+        self.preload_categories(r.get('customer') for r in rows)
         results, shipments = [], []
         for values in rows:
             computed, shipment = self.shipment(values)
@@ -1076,12 +1095,14 @@ class Order(Workflow, ModelSQL, ModelView):
     # ---- bulk ----------------------------------------------------------
 
     @classmethod
-    def bulk_create(cls, rows, confirm=False):
+    def bulk_create(cls, rows, confirm=False, history=False):
         """Create many orders at once with set-based inserts.
 
         rows: dicts of field values as for create (ids for relations).
         All rows are checked first: one bad row raises an error naming it
-        and nothing is written. Returns the ids in the order of rows."""
+        and nothing is written. confirm: the orders are confirmed with their
+        legs and history; history: time windows in the past are accepted
+        (importing past orders). Returns the ids in the order of rows."""
         pool = Pool()
         Configuration = pool.get('delivery.configuration')
         Leg = pool.get('delivery.order.leg')
@@ -1112,7 +1133,8 @@ class Order(Workflow, ModelSQL, ModelView):
                             'delivery_crm.msg_order_bulk_required',
                             row=index, field=cls.fields_get(
                                 [name])[name]['string']))
-            error = order_error(values, now, cod_services)
+            error = order_error(
+                values, None if history else now, cod_services)
             if error:
                 raise OrderError(gettext(
                         'delivery_crm.msg_order_bulk_row', row=index,

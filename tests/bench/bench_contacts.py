@@ -126,7 +126,7 @@ def contact_list(args):
                             'branch': party.branch.id if party.branch
                             else None,
                             'reason': rule.reason, 'rule': rule.id,
-                            'priority': rule.priority * 10000,
+                            'priority': rule.priority * 100000,
                             }])
                 created += 1
             naive = time.perf_counter() - start
