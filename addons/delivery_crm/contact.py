@@ -821,7 +821,6 @@ class ContactTaskLog(Wizard):
         return 'end'
 
 
-
 class ContactDayStart(ModelView):
     "Run the Contact Day"
     __name__ = 'delivery.contact.day.start'

@@ -2,12 +2,7 @@
 """Invoicing delivered orders into account.invoice, set-based."""
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
 
-from sql import Literal, Null
-from sql.operators import Concat
-
-from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -166,7 +161,8 @@ class Order(metaclass=PoolMeta):
                             tax_table.create_uid, tax_table.create_date],
                         [[l, t, user, now] for l in line_ids for t in taxes],
                         returning=False)
-            for sub_ids in grouped_slice([o.id for o in customer_orders], 1000):
+            for sub_ids in grouped_slice(
+                    [o.id for o in customer_orders], 1000):
                 cursor.execute(*table.update(
                         [table.invoice], [invoice.id],
                         where=table.id.in_(list(sub_ids))))
@@ -178,8 +174,6 @@ class Order(metaclass=PoolMeta):
         """Invoice the delivered orders not invoiced yet up to date (the last
         day of the previous month by default) of the customers invoiced
         periodically. Running it again invoices nothing twice."""
-        pool = Pool()
-        Party = pool.get('party.party')
         if date is None:
             date = dt.date.today().replace(day=1) - dt.timedelta(days=1)
         end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time())

@@ -6,16 +6,15 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sql import Literal, Null
-from sql.aggregate import Count, Max, Sum
-from sql.conditionals import Coalesce
+from sql import Null
+from sql.aggregate import Sum
 
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
 from trytond.modules.currency.fields import Monetary
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
@@ -650,14 +649,16 @@ class Order(Workflow, ModelSQL, ModelView):
             database = Transaction().database.name
             return f'/{database}/delivery/track/{self.tracking_token}'
 
-    @fields.depends('customer', 'sender', 'sender_name')
+    @fields.depends('customer', 'sender',
+        methods=['on_change_sender', '_update_pricing'])
     def on_change_customer(self):
         if self.customer and not self.sender:
             self.sender = self.customer
             self.on_change_sender()
         self._update_pricing()
 
-    @fields.depends('sender', 'sender_name', 'sender_phone', 'pickup_address')
+    @fields.depends('sender', 'sender_name', 'sender_phone', 'pickup_address',
+        methods=['on_change_pickup_address'])
     def on_change_sender(self):
         if self.sender:
             self.sender_name = self.sender.name
@@ -666,7 +667,7 @@ class Order(Workflow, ModelSQL, ModelView):
             self.on_change_pickup_address()
 
     @fields.depends('recipient', 'recipient_name', 'recipient_phone',
-        'delivery_address')
+        'delivery_address', methods=['on_change_delivery_address'])
     def on_change_recipient(self):
         if self.recipient:
             self.recipient_name = self.recipient.name
@@ -676,7 +677,7 @@ class Order(Workflow, ModelSQL, ModelView):
             self.on_change_delivery_address()
 
     @fields.depends('pickup_address', 'pickup_street', 'pickup_city',
-        'pickup_latitude', 'pickup_longitude')
+        'pickup_latitude', 'pickup_longitude', methods=['_update_pricing'])
     def on_change_pickup_address(self):
         if self.pickup_address:
             address = self.pickup_address
@@ -687,7 +688,8 @@ class Order(Workflow, ModelSQL, ModelView):
         self._update_pricing()
 
     @fields.depends('delivery_address', 'delivery_street', 'delivery_city',
-        'delivery_latitude', 'delivery_longitude')
+        'delivery_latitude', 'delivery_longitude',
+        methods=['_update_pricing'])
     def on_change_delivery_address(self):
         if self.delivery_address:
             address = self.delivery_address
@@ -754,7 +756,8 @@ class Order(Workflow, ModelSQL, ModelView):
     def _error_message(cls, error, order):
         msg_id, kwargs = error
         if 'service' in kwargs:
-            services = dict(cls.fields_get(['service'])['service']['selection'])
+            services = dict(
+                cls.fields_get(['service'])['service']['selection'])
             kwargs['service'] = services.get(
                 kwargs['service'], kwargs['service'])
         return gettext('delivery_crm.' + msg_id, order=order, **kwargs)
