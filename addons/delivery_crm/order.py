@@ -1173,13 +1173,22 @@ class Order(Workflow, ModelSQL, ModelView):
                 if confirm and row.get('cod_amount') else 'none')
             values.append([row.get(n) for n in names] + [
                     state, cod_state, 0, new_token(), user, now])
-        ids = insert(table, columns, values)
-        for sub_ids in grouped_slice(ids, 1000):
-            sub_ids = list(sub_ids)
-            cursor.execute(*table.update(
-                    [table.number],
-                    [cls._number_sql(table.id)],
-                    where=table.id.in_(sub_ids)))
+        database = transaction.database
+        if backend.name == 'postgresql':
+            # take the ids first to write the tracking numbers at once
+            ids = database.nextid(
+                transaction.connection, cls._table, len(values))
+            if len(values) == 1:
+                ids = [ids]
+            columns += [table.id, table.number]
+            for value, order_id in zip(values, ids):
+                value += [order_id, tracking_number(order_id)]
+            insert(table, columns, values, returning=False)
+        else:
+            ids = insert(table, columns, values)
+            cursor.executemany(
+                'UPDATE "%s" SET number = ? WHERE id = ?' % cls._table,
+                [(tracking_number(i), i) for i in ids])
         if confirm:
             leg_table = Leg.__table__()
             event_table = Event.__table__()
@@ -1203,48 +1212,6 @@ class Order(Workflow, ModelSQL, ModelView):
                     event_table.create_date],
                 event_values, returning=False)
         return ids
-
-    @classmethod
-    def _number_sql(cls, id_column):
-        """The tracking number computed by the database from the id (same as
-        tracking_number)"""
-        from sql.functions import Function, Substring
-        from sql.operators import Concat, Mod
-
-        class LPad(Function):
-            __slots__ = ()
-            _function = 'LPAD'
-
-        class Cast(Function):
-            __slots__ = ()
-            _function = 'CAST'
-
-        digits = LPad(id_column, 9, '0')
-        total = None
-        for i in range(9):
-            # position from the right: i (0 = last digit)
-            digit = Substring(digits, 9 - i, 1)
-            value = _digit_sql(digit)
-            if i % 2 == 0:
-                value = _luhn_double_sql(value)
-            total = value if total is None else total + value
-        check = Mod(10 - Mod(total, 10), 10)
-        return Concat(digits, _text_sql(check))
-
-
-def _digit_sql(digit):
-    from sql.conditionals import Case
-    return Case(*[(digit == str(d), d) for d in range(10)], else_=0)
-
-
-def _luhn_double_sql(value):
-    from sql.conditionals import Case
-    return Case((value > 4, value * 2 - 9), else_=value * 2)
-
-
-def _text_sql(value):
-    from sql.conditionals import Case
-    return Case(*[(value == d, str(d)) for d in range(10)], else_='0')
 
 
 class OrderLeg(sequence_ordered(), ModelSQL, ModelView):

@@ -1,10 +1,16 @@
 # This file is part of the Delivery CRM for Tryton.
 import unittest
 
-from trytond.modules.company.tests import CompanyTestMixin
+import datetime as dt
+
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
+from trytond.modules.delivery_crm.exceptions import OrderError
 from trytond.modules.delivery_crm.geo import (
     coordinates_error, haversine_km)
-from trytond.tests.test_tryton import ModuleTestCase
+from trytond.modules.delivery_crm.order import tracking_number
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 
 class GeoTestCase(unittest.TestCase):
@@ -27,6 +33,83 @@ class GeoTestCase(unittest.TestCase):
 class DeliveryCrmTestCase(CompanyTestMixin, ModuleTestCase):
     "Test Delivery CRM module"
     module = 'delivery_crm'
+
+    def test_tracking_number(self):
+        "Tracking numbers carry a Luhn check digit"
+        self.assertEqual(tracking_number(1), '0000000018')
+        self.assertEqual(tracking_number(123456789), '1234567897')
+
+    @with_transaction()
+    def test_bulk_create(self):
+        "Bulk creation: all rows or none, numbers, tokens, legs and history"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Hub = pool.get('delivery.hub')
+        Order = pool.get('delivery.order')
+        Tariff = pool.get('delivery.tariff')
+        company = create_company()
+        with set_company(company):
+            Hub.create([{
+                        'name': "Tbilisi", 'code': 'TBS', 'city': "Tbilisi",
+                        'latitude': 41.7151, 'longitude': 44.8271,
+                        }])
+            customer, = Party.create([{'name': "Customer"}])
+            tomorrow = dt.datetime.now() + dt.timedelta(days=1)
+            row = {
+                'customer': customer.id,
+                'sender_name': "Sender",
+                'recipient_name': "Recipient",
+                'pickup_city': "Tbilisi",
+                'delivery_city': "Tbilisi",
+                'pickup_latitude': 41.70, 'pickup_longitude': 44.80,
+                'delivery_latitude': 41.72, 'delivery_longitude': 44.78,
+                'delivery_start': tomorrow,
+                'delivery_end': tomorrow + dt.timedelta(hours=2),
+                'weight': 2.5,
+                }
+            bad = dict(row, weight=-3.0)
+            with self.assertRaisesRegex(OrderError, 'Row 3'):
+                Order.bulk_create([row, row, bad])
+            self.assertEqual(Order.search([], count=True), 0)
+            missing = dict(row)
+            del missing['recipient_name']
+            with self.assertRaisesRegex(OrderError, 'Row 1'):
+                Order.bulk_create([missing])
+            past = dict(row,
+                delivery_start=tomorrow - dt.timedelta(days=3),
+                delivery_end=tomorrow - dt.timedelta(days=2))
+            with self.assertRaises(OrderError):
+                Order.bulk_create([past])
+            no_coordinates = dict(row,
+                delivery_latitude=None, delivery_longitude=None)
+
+            ids = Order.bulk_create([row, no_coordinates], confirm=False)
+            self.assertEqual(len(ids), 2)
+            ids += Order.bulk_create([past], history=True)
+            orders = Order.browse(ids)
+            self.assertEqual([o.number for o in orders],
+                [tracking_number(i) for i in ids])
+            self.assertEqual(len({o.tracking_token for o in orders}), 3)
+            self.assertEqual([o.routing_issue for o in orders],
+                [None, 'delivery_coordinates', None])
+            self.assertTrue(all(o.state == 'draft' for o in orders))
+            self.assertEqual(orders[0].origin_hub.code, 'TBS')
+
+            # no price without a tariff: nothing is confirmed
+            with self.assertRaisesRegex(OrderError, 'Row 1'):
+                Order.bulk_create([row], confirm=True)
+            Tariff.create([{
+                        'name': "Standard",
+                        'rules': [('create', [{'base_price': 5}])],
+                        }])
+            confirmed = Order.browse(Order.bulk_create(
+                    [row] * 3, confirm=True))
+            for order in confirmed:
+                self.assertEqual(order.state, 'confirmed')
+                self.assertEqual([l.kind for l in order.legs], ['direct'])
+                self.assertEqual([e.event for e in order.events],
+                    ['confirmed'])
+                self.assertEqual(order.amount, 5)
 
 
 del ModuleTestCase
