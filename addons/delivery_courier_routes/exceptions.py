@@ -4,3 +4,15 @@ from trytond.model.exceptions import ValidationError
 
 class CourierValidationError(ValidationError):
     pass
+
+
+class TripError(ValidationError):
+    pass
+
+
+class StopActionError(ValidationError):
+    pass
+
+
+class PlanningError(ValidationError):
+    pass

@@ -8,4 +8,5 @@ class Rule(metaclass=PoolMeta):
     @classmethod
     def _employees_rule_models(cls):
         # couriers see their own employee record only
-        return super()._employees_rule_models() | {'company.employee'}
+        return super()._employees_rule_models() | {
+            'company.employee', 'delivery.trip'}

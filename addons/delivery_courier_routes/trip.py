@@ -1,0 +1,553 @@
+# This file is part of the Delivery CRM for Tryton.
+"""Courier trips and their stops: the delivery schedule."""
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sql.aggregate import Count, Sum
+
+from trytond.i18n import gettext
+from trytond.model import (
+    Index, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
+from trytond.modules.currency.fields import Monetary
+from trytond.pool import Pool
+from trytond.pyson import Bool, Eval
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
+
+from .exceptions import TripError
+
+STOP_KINDS = [
+    ('pickup', "Pickup"),
+    ('delivery', "Delivery"),
+    ]
+STOP_STATES = [
+    ('waiting', "Waiting"),
+    ('arrived', "Arrived"),
+    ('done', "Done"),
+    ('failed', "Failed"),
+    ('cancelled', "Cancelled"),
+    ]
+
+
+class Trip(Workflow, ModelSQL, ModelView):
+    "Courier Trip"
+    __name__ = 'delivery.trip'
+    _rec_name = 'reference'
+
+    _readonly = Eval('state') != 'draft'
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, ondelete='CASCADE',
+        states={'readonly': _readonly})
+    reference = fields.Char("Reference", readonly=True)
+    date = fields.Date("Date", required=True, states={'readonly': _readonly})
+    courier = fields.Many2One(
+        'company.employee', "Courier", required=True, ondelete='RESTRICT',
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            ('courier', '=', True),
+            ],
+        states={'readonly': _readonly})
+    depot = fields.Many2One(
+        'delivery.hub', "Depot", required=True, ondelete='RESTRICT',
+        domain=[('company', '=', Eval('company', -1))],
+        states={'readonly': _readonly})
+    locked = fields.Boolean(
+        "Locked",
+        help="A locked trip is kept as it is when the day is planned again.")
+    stops = fields.One2Many('delivery.trip.stop', 'trip', "Stops",
+        states={'readonly': Eval('state').in_(['done', 'cancelled'])})
+    start = fields.DateTime("Planned Start", readonly=True)
+    end = fields.DateTime("Planned End", readonly=True)
+    distance = fields.Float("Distance (km)", digits=(16, 1), readonly=True)
+    duration = fields.TimeDelta("Duration", readonly=True)
+    stop_count = fields.Function(fields.Integer("Stops"), 'get_totals')
+    late_count = fields.Function(fields.Integer("Late Stops"), 'get_totals')
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"),
+        'on_change_with_currency')
+    revenue = fields.Function(Monetary(
+            "Revenue", currency='currency', digits='currency'),
+        'get_profitability')
+    cost = fields.Function(Monetary(
+            "Cost", currency='currency', digits='currency'),
+        'get_profitability')
+    profit = fields.Function(Monetary(
+            "Profit", currency='currency', digits='currency'),
+        'get_profitability')
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('planned', "Planned"),
+            ('in_progress', "In Progress"),
+            ('done', "Done"),
+            ('cancelled', "Cancelled"),
+            ], "State", readonly=True, required=True, sort=False)
+
+    del _readonly
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.date, Index.Range()), (t.depot, Index.Range())),
+                Index(t, (t.courier, Index.Range()), (t.date, Index.Range())),
+                })
+        cls._order = [('date', 'DESC'), ('courier', 'ASC'), ('id', 'ASC')]
+        cls._transitions |= {
+            ('draft', 'planned'),
+            ('planned', 'draft'),
+            ('planned', 'in_progress'),
+            ('in_progress', 'done'),
+            ('draft', 'cancelled'),
+            ('planned', 'cancelled'),
+            ('cancelled', 'draft'),
+            }
+        cls._buttons.update({
+                'draft': {
+                    'invisible': ~Eval('state').in_(['planned', 'cancelled']),
+                    'icon': 'tryton-back',
+                    'depends': ['state'],
+                    },
+                'plan': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'start_trip': {
+                    'invisible': Eval('state') != 'planned',
+                    'depends': ['state'],
+                    },
+                'finish': {
+                    'invisible': Eval('state') != 'in_progress',
+                    'depends': ['state'],
+                    },
+                'cancel': {
+                    'invisible': ~Eval('state').in_(['draft', 'planned']),
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                'lock': {
+                    'invisible': Bool(Eval('locked')),
+                    'depends': ['locked'],
+                    },
+                'unlock': {
+                    'invisible': ~Eval('locked'),
+                    'depends': ['locked'],
+                    },
+                })
+
+    @staticmethod
+    def default_company():
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_locked(cls):
+        return False
+
+    @classmethod
+    def default_date(cls):
+        return Pool().get('ir.date').today()
+
+    @fields.depends('company')
+    def on_change_with_currency(self, name=None):
+        return self.company.currency if self.company else None
+
+    @classmethod
+    def on_modification(cls, mode, trips, field_names=None):
+        super().on_modification(mode, trips, field_names=field_names)
+        if mode == 'create':
+            table = cls.__table__()
+            cursor = Transaction().connection.cursor()
+            for trip in trips:
+                cursor.execute(*table.update(
+                        [table.reference],
+                        ['%s-%s-%s' % (trip.depot.code,
+                                trip.date.strftime('%Y%m%d'), trip.id)],
+                        where=table.id == trip.id))
+
+    @classmethod
+    def get_totals(cls, trips, names):
+        pool = Pool()
+        Stop = pool.get('delivery.trip.stop')
+        stop = Stop.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {n: {t.id: 0 for t in trips} for n in names}
+        for sub_ids in grouped_slice([t.id for t in trips], 1000):
+            cursor.execute(*stop.select(
+                    stop.trip, Count(stop.id),
+                    Sum(stop.late),
+                    where=stop.trip.in_(list(sub_ids))
+                    & (stop.state != 'cancelled'),
+                    group_by=stop.trip))
+            for trip_id, count, late in cursor:
+                if 'stop_count' in result:
+                    result['stop_count'][trip_id] = count
+                if 'late_count' in result:
+                    result['late_count'][trip_id] = int(late or 0)
+        return result
+
+    @classmethod
+    def get_profitability(cls, trips, names):
+        """Revenue of the trip's orders (split between the trips that carry
+        them) minus the courier and vehicle costs"""
+        result = {n: {} for n in names}
+        for trip in trips:
+            revenue, cost = trip.compute_profitability()
+            values = {
+                'revenue': revenue,
+                'cost': cost,
+                'profit': revenue - cost,
+                }
+            for name in names:
+                result[name][trip.id] = values[name]
+        return result
+
+    def compute_profitability(self):
+        courier = self.courier
+        revenue = Decimal(0)
+        orders = {s.order for s in self.stops
+            if s.order and s.state != 'cancelled'}
+        for order in orders:
+            if order.state in {'cancelled', 'returned'}:
+                continue
+            legs = [l for l in order.legs if l.state != 'cancelled'] or [None]
+            revenue += (order.amount or 0) / len(legs)
+        distance = Decimal(str(self.distance or 0))
+        cost = ((courier.cost_per_km or 0) * distance
+            + (courier.fixed_cost_day or 0)
+            + (getattr(courier, 'piece_rate', None) or 0) * len(orders))
+        digits = Decimal('0.01')
+        return revenue.quantize(digits), Decimal(cost).quantize(digits)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, trips):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('planned')
+    def plan(cls, trips):
+        for trip in trips:
+            if not trip.stops:
+                raise TripError(gettext(
+                        'delivery_courier_routes.msg_trip_empty',
+                        trip=trip.rec_name))
+        cls.assign_orders(trips)
+
+    @classmethod
+    def assign_orders(cls, trips):
+        "The orders of the stops are assigned to the trips' couriers"
+        pool = Pool()
+        Order = pool.get('delivery.order')
+        Leg = pool.get('delivery.order.leg')
+        legs, orders = [], []
+        for trip in trips:
+            for stop in trip.stops:
+                if stop.leg and stop.leg.courier != trip.courier:
+                    stop.leg.courier = trip.courier
+                    legs.append(stop.leg)
+                if stop.order and stop.order.state == 'confirmed':
+                    orders.append(stop.order)
+        Leg.save(legs)
+        if orders:
+            Order.assign(list(set(orders)))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('in_progress')
+    def start_trip(cls, trips):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('done')
+    def finish(cls, trips):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, trips):
+        Stop = Pool().get('delivery.trip.stop')
+        Stop.write([s for t in trips for s in t.stops
+                if s.state == 'waiting'], {'state': 'cancelled'})
+
+    @classmethod
+    @ModelView.button
+    def lock(cls, trips):
+        cls.write(trips, {'locked': True})
+
+    @classmethod
+    @ModelView.button
+    def unlock(cls, trips):
+        cls.write(trips, {'locked': False})
+
+    @classmethod
+    def check_modification(cls, mode, trips, values=None, external=False):
+        super().check_modification(
+            mode, trips, values=values, external=external)
+        if mode == 'delete':
+            for trip in trips:
+                if trip.state not in {'draft', 'cancelled'}:
+                    raise TripError(gettext(
+                            'delivery_courier_routes.msg_trip_delete',
+                            trip=trip.rec_name))
+
+
+class TripStop(sequence_ordered(), ModelSQL, ModelView):
+    "Trip Stop"
+    __name__ = 'delivery.trip.stop'
+
+    trip = fields.Many2One(
+        'delivery.trip', "Trip", required=True, ondelete='CASCADE')
+    courier = fields.Function(
+        fields.Many2One('company.employee', "Courier"),
+        'on_change_with_courier', searcher='search_courier')
+    date = fields.Function(fields.Date("Date"),
+        'on_change_with_date', searcher='search_date')
+    order = fields.Many2One(
+        'delivery.order', "Order", required=True, ondelete='CASCADE')
+    leg = fields.Many2One(
+        'delivery.order.leg', "Leg", ondelete='SET NULL',
+        domain=[('order', '=', Eval('order', -1))])
+    kind = fields.Selection(STOP_KINDS, "Kind", required=True)
+    kind_string = kind.translated('kind')
+    name = fields.Char("Name")
+    phone = fields.Char("Phone")
+    street = fields.Text("Street")
+    city = fields.Char("City")
+    latitude = fields.Float("Latitude", digits=(10, 7))
+    longitude = fields.Float("Longitude", digits=(10, 7))
+    window_start = fields.DateTime("Window From")
+    window_end = fields.DateTime("Window Until")
+    planned_arrival = fields.DateTime("Planned Arrival")
+    planned_departure = fields.DateTime("Planned Departure")
+    load_weight = fields.Float(
+        "Load after (kg)", digits=(16, 2), readonly=True)
+    load_volume = fields.Float(
+        "Load after (m\u00b3)", digits=(16, 3), readonly=True)
+    load_parcels = fields.Integer("Parcels after", readonly=True)
+    late = fields.Integer(
+        "Late (min)", readonly=True,
+        help="Minutes after the end of the window (planned or actual).")
+    cod_amount = Monetary(
+        "Cash to Collect", currency='currency', digits='currency',
+        readonly=True)
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"),
+        'on_change_with_currency')
+    state = fields.Selection(STOP_STATES, "State", required=True,
+        readonly=True)
+    state_string = state.translated('state')
+    arrived = fields.DateTime("Arrived", readonly=True)
+    done = fields.DateTime("Done", readonly=True)
+    failure_reason = fields.Char("Failure Reason", readonly=True)
+    pod_name = fields.Char("Received by", readonly=True)
+    pod_signature = fields.Binary("Signature", readonly=True,
+        file_id='pod_signature_id')
+    pod_signature_id = fields.Char("Signature ID", readonly=True)
+    pod_photo = fields.Binary("Photo", readonly=True,
+        file_id='pod_photo_id')
+    pod_photo_id = fields.Char("Photo ID", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('trip')
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.trip, Index.Range()), (t.sequence, Index.Range())))
+
+    @classmethod
+    def default_state(cls):
+        return 'waiting'
+
+    @classmethod
+    def default_kind(cls):
+        return 'delivery'
+
+    @fields.depends('trip', '_parent_trip.courier')
+    def on_change_with_courier(self, name=None):
+        return self.trip.courier if self.trip else None
+
+    @classmethod
+    def search_courier(cls, name, clause):
+        return [('trip.courier' + clause[0][len(name):], *clause[1:])]
+
+    @fields.depends('trip', '_parent_trip.date')
+    def on_change_with_date(self, name=None):
+        return self.trip.date if self.trip else None
+
+    @classmethod
+    def search_date(cls, name, clause):
+        return [('trip.date' + clause[0][len(name):], *clause[1:])]
+
+    @fields.depends('trip', '_parent_trip.company')
+    def on_change_with_currency(self, name=None):
+        if self.trip and self.trip.company:
+            return self.trip.company.currency
+
+    @fields.depends('order', 'kind', 'name', 'phone', 'street', 'city',
+        'latitude', 'longitude', 'window_start', 'window_end', 'cod_amount')
+    def on_change_order(self):
+        if self.order:
+            self.fill_from_order()
+
+    def fill_from_order(self):
+        order, prefix = self.order, self.kind or 'delivery'
+        if prefix == 'pickup':
+            self.name, self.phone = order.sender_name, order.sender_phone
+            self.window_start = order.pickup_start
+            self.window_end = order.pickup_end
+            self.cod_amount = Decimal(0)
+        else:
+            self.name = order.recipient_name
+            self.phone = order.recipient_phone
+            self.window_start = order.delivery_start
+            self.window_end = order.delivery_end
+            self.cod_amount = order.cod_amount
+        for name in ['street', 'city', 'latitude', 'longitude']:
+            setattr(self, name, getattr(order, f'{prefix}_{name}'))
+
+    def get_rec_name(self, name):
+        return '%s #%s %s' % (self.trip.rec_name, self.sequence or '',
+            self.order.rec_name if self.order else '')
+
+
+class TripProfitContext(ModelView):
+    "Trip Profitability Context"
+    __name__ = 'delivery.trip.profit.context'
+    company = fields.Many2One('company.company', "Company", required=True)
+    from_date = fields.Date("From Date", required=True,
+        domain=[('from_date', '<=', Eval('to_date'))])
+    to_date = fields.Date("To Date", required=True,
+        domain=[('to_date', '>=', Eval('from_date'))])
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_from_date(cls):
+        return Transaction().context.get('from_date') or (
+            Pool().get('ir.date').today().replace(day=1))
+
+    @classmethod
+    def default_to_date(cls):
+        return Transaction().context.get('to_date') or (
+            Pool().get('ir.date').today())
+
+
+class CourierProfit(ModelSQL, ModelView):
+    "Courier Profitability"
+    __name__ = 'delivery.trip.profit.courier'
+    courier = fields.Many2One('company.employee', "Courier")
+    trips = fields.Integer("Trips")
+    stops = fields.Integer("Stops")
+    distance = fields.Float("Distance (km)", digits=(16, 1))
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+    revenue = fields.Function(Monetary(
+            "Revenue", currency='currency', digits='currency'),
+        'get_profitability')
+    cost = fields.Function(Monetary(
+            "Cost", currency='currency', digits='currency'),
+        'get_profitability')
+    profit = fields.Function(Monetary(
+            "Profit", currency='currency', digits='currency'),
+        'get_profitability')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('courier', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def _trip_domain(cls):
+        context = Transaction().context
+        domain = [
+            ('company', '=', context.get('company')),
+            ('state', '!=', 'cancelled'),
+            ]
+        if context.get('from_date'):
+            domain.append(('date', '>=', context['from_date']))
+        if context.get('to_date'):
+            domain.append(('date', '<=', context['to_date']))
+        return domain
+
+    @classmethod
+    def table_query(cls):
+        pool = Pool()
+        Trip = pool.get('delivery.trip')
+        Stop = pool.get('delivery.trip.stop')
+        trip = Trip.__table__()
+        stop = Stop.__table__()
+        context = Transaction().context
+        where = (trip.company == context.get('company')) & (
+            trip.state != 'cancelled')
+        if context.get('from_date'):
+            where &= trip.date >= context['from_date']
+        if context.get('to_date'):
+            where &= trip.date <= context['to_date']
+        stops = stop.select(stop.trip, Count(stop.id).as_('count'),
+            where=stop.state != 'cancelled', group_by=stop.trip)
+        return trip.join(stops, 'LEFT', condition=stops.trip == trip.id
+            ).select(
+                trip.courier.as_('id'),
+                trip.courier.as_('courier'),
+                Count(trip.id).as_('trips'),
+                Sum(stops.count).as_('stops'),
+                Sum(trip.distance).as_('distance'),
+                where=where,
+                group_by=[trip.courier])
+
+    @classmethod
+    def get_currency(cls, records, name):
+        pool = Pool()
+        Company = pool.get('company.company')
+        company = Transaction().context.get('company')
+        currency = Company(company).currency.id if company else None
+        return {r.id: currency for r in records}
+
+    @classmethod
+    def get_profitability(cls, records, names):
+        pool = Pool()
+        Trip = pool.get('delivery.trip')
+        totals = defaultdict(lambda: [Decimal(0), Decimal(0)])
+        trips = Trip.search(cls._trip_domain() + [
+                ('courier', 'in', [r.id for r in records])])
+        for trip in trips:
+            revenue, cost = trip.compute_profitability()
+            totals[trip.courier.id][0] += revenue
+            totals[trip.courier.id][1] += cost
+        result = {n: {} for n in names}
+        for record in records:
+            revenue, cost = totals[record.id]
+            values = {'revenue': revenue, 'cost': cost,
+                'profit': revenue - cost}
+            for name in names:
+                result[name][record.id] = values[name]
+        return result
+
+
+def seconds_of(value):
+    "Seconds since midnight of a time or datetime"
+    return value.hour * 3600 + value.minute * 60 + value.second
+
+
+def at(date, seconds, timezone=None):
+    "The naive UTC datetime of seconds since local midnight of date"
+    value = dt.datetime.combine(date, dt.time()) + dt.timedelta(
+        seconds=int(seconds))
+    if timezone is not None:
+        value = value.replace(tzinfo=timezone).astimezone(
+            dt.timezone.utc).replace(tzinfo=None)
+    return value
