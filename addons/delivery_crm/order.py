@@ -429,6 +429,7 @@ class Order(Workflow, ModelSQL, ModelView):
     routing_issue = fields.Selection(
         ROUTING_ISSUES, "Not Routable", readonly=True,
         help="Why the order cannot be put on a route.")
+    routing_issue_string = routing_issue.translated('routing_issue')
     routable = fields.Function(
         fields.Boolean("Routable"), 'get_routable', searcher='search_routable')
     currency = fields.Function(

@@ -1,0 +1,697 @@
+# This file is part of the Delivery CRM for Tryton.
+"""Planning a day's trips: the dispatcher's wizard, the planning run in the
+queue, and the insertion of an urgent order into running trips."""
+import datetime as dt
+import itertools
+import time
+from zoneinfo import ZoneInfo
+
+from trytond.config import config
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+from trytond.wizard import (
+    Button, StateAction, StateTransition, StateView, Wizard)
+
+from . import replan
+from . import solver as engine
+from .distances import DistanceMatrix, haversine
+from .exceptions import PlanningError
+from .trip import at, seconds_of
+
+UNASSIGNED_REASONS = [
+    ('no_coordinates', "No coordinates"),
+    ('no_vehicle', "No courier available"),
+    ('time_window', "Time window impossible"),
+    ('capacity', "Capacity exceeded"),
+    ('not_selected', "Left for another day by the optimiser"),
+    ('other', "Other"),
+    ]
+
+
+class Plan(Workflow, ModelSQL, ModelView):
+    "Trip Planning"
+    __name__ = 'delivery.trip.plan'
+
+    _readonly = Eval('state') != 'draft'
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, ondelete='CASCADE',
+        states={'readonly': _readonly})
+    date = fields.Date("Date", required=True, states={'readonly': _readonly})
+    depots = fields.Many2Many(
+        'delivery.trip.plan-delivery.hub', 'plan', 'depot', "Depots",
+        required=True, domain=[('company', '=', Eval('company', -1))],
+        states={'readonly': _readonly})
+    time_limit = fields.Integer(
+        "Time Limit (s)", required=True,
+        domain=[('time_limit', '>=', 0), ('time_limit', '<=', 3600)],
+        states={'readonly': _readonly},
+        help="How long the optimiser searches; 0 gives a quick plan at once.")
+    engine = fields.Selection([
+            ('pyvrp', "PyVRP"),
+            ('nearest', "Nearest Neighbour"),
+            ], "Engine", required=True, states={'readonly': _readonly})
+    progress = fields.Integer("Progress (%)", readonly=True)
+    message = fields.Text("Message", readonly=True)
+    started = fields.DateTime("Started", readonly=True)
+    finished = fields.DateTime("Finished", readonly=True)
+    trips = fields.One2Many('delivery.trip', 'planning', "Trips",
+        readonly=True)
+    unassigned = fields.One2Many(
+        'delivery.trip.plan.unassigned', 'plan', "Not Assigned",
+        readonly=True)
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('queued', "Queued"),
+            ('running', "Running"),
+            ('done', "Done"),
+            ('failed', "Failed"),
+            ], "State", readonly=True, required=True, sort=False)
+
+    del _readonly
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'queued'),
+            ('queued', 'running'),
+            ('running', 'done'),
+            ('running', 'failed'),
+            ('queued', 'failed'),
+            ('failed', 'draft'),
+            }
+        cls._buttons.update({
+                'run': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-launch',
+                    'depends': ['state'],
+                    },
+                'draft': {
+                    'invisible': Eval('state') != 'failed',
+                    'depends': ['state'],
+                    },
+                })
+
+    @staticmethod
+    def default_company():
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_date(cls):
+        return Pool().get('ir.date').today() + dt.timedelta(days=1)
+
+    @classmethod
+    def default_time_limit(cls):
+        return config.getint('delivery_courier_routes', 'time_limit',
+            default=30)
+
+    @classmethod
+    def default_engine(cls):
+        return 'pyvrp'
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_progress(cls):
+        return 0
+
+    def get_rec_name(self, name):
+        return '%s %s' % (self.date, ', '.join(
+                d.code for d in self.depots))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, plans):
+        cls.write(plans, {'progress': 0, 'message': None})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('queued')
+    def run(cls, plans):
+        """Queue the planning; two plannings of the same day and depot
+        cannot run at the same time"""
+        transaction = Transaction()
+        # serialise the checks of concurrent dispatchers
+        transaction.database.lock(transaction.connection, cls._table)
+        for plan in plans:
+            others = cls.search([
+                    ('id', '!=', plan.id),
+                    ('company', '=', plan.company.id),
+                    ('date', '=', plan.date),
+                    ('state', 'in', ['queued', 'running']),
+                    ('depots', 'in', [d.id for d in plan.depots]),
+                    ])
+            if others:
+                raise PlanningError(gettext(
+                        'delivery_courier_routes.msg_plan_running',
+                        plan=plan.rec_name, other=others[0].rec_name,
+                        user=(others[0].create_uid.rec_name
+                            if others[0].create_uid else '')))
+        cls.write(plans, {'progress': 0, 'message': None})
+        cls.__queue__.solve(plans)
+
+    @classmethod
+    def solve(cls, plans):
+        "Run the optimiser for each plan (queue task)"
+        for plan in plans:
+            if plan.state != 'queued':
+                continue
+            plan.set_progress(0, state='running', started=dt.datetime.now())
+            try:
+                plan.do_solve()
+            except Exception as exception:
+                Transaction().rollback()
+                plan = cls(plan.id)
+                message = getattr(exception, 'message', None) or str(
+                    exception)
+                plan.set_progress(plan.progress or 0, state='failed',
+                    message=message, finished=dt.datetime.now())
+                if not isinstance(exception, PlanningError):
+                    raise
+            else:
+                cls.write([plan], {
+                        'state': 'done', 'progress': 100,
+                        'finished': dt.datetime.now()})
+
+    def set_progress(self, progress, **values):
+        "Write the progress in its own transaction so the client sees it"
+        transaction = Transaction()
+        with transaction.new_transaction() as new:
+            with new.set_context(_check_access=False):
+                Plan = Pool().get('delivery.trip.plan')
+                Plan.write([Plan(self.id)], {'progress': progress, **values})
+            new.commit()
+
+    def do_solve(self):
+        pool = Pool()
+        Trip = pool.get('delivery.trip')
+        Unassigned = pool.get('delivery.trip.plan.unassigned')
+        timezone = ZoneInfo(self.company.timezone or 'UTC')
+
+        kept = Trip.search([
+                ('company', '=', self.company.id),
+                ('date', '=', self.date),
+                ('depot', 'in', [d.id for d in self.depots]),
+                ['OR',
+                    ('locked', '=', True),
+                    ('state', 'in', ['in_progress', 'done'])],
+                ])
+        replaced = Trip.search([
+                ('company', '=', self.company.id),
+                ('date', '=', self.date),
+                ('depot', 'in', [d.id for d in self.depots]),
+                ('locked', '=', False),
+                ('state', 'in', ['draft', 'planned']),
+                ])
+        Trip.delete(replaced)
+        busy_couriers = {t.courier.id for t in kept}
+        busy_orders = {s.order.id for t in kept for s in t.stops}
+
+        problem, excluded = self.build_problem(
+            timezone, busy_couriers, busy_orders)
+        last = [0.0]
+
+        def progress(fraction):
+            now = time.monotonic()
+            if now - last[0] >= 1:
+                last[0] = now
+                self.set_progress(min(99, int(fraction * 100)))
+
+        solution = self.get_engine().solve(
+            problem, time_limit=self.time_limit, seed=1, progress=progress)
+        trips = self.create_trips(problem, solution, timezone)
+        Unassigned.create([{
+                    'plan': self.id,
+                    'order': order_id,
+                    'reason': reason,
+                    } for order_id, reason in (
+                    excluded + self.unassigned_orders(problem, solution))])
+        self.message = gettext(
+            'delivery_courier_routes.msg_plan_result',
+            trips=len(trips),
+            stops=sum(len(t.stops) for t in trips),
+            unassigned=len(excluded) + len(solution.unassigned))
+        self.save()
+
+    def get_engine(self):
+        if self.engine == 'nearest':
+            return engine.NearestNeighbourEngine()
+        return engine.PyVRPEngine()
+
+    def candidate_legs(self):
+        """The legs to serve from the depots on the date: a local order's
+        direct leg, the pickup leg of an intercity order leaving from the
+        depot and the last-mile leg of one arriving at it"""
+        pool = Pool()
+        Leg = pool.get('delivery.order.leg')
+        timezone = ZoneInfo(self.company.timezone or 'UTC')
+        start = at(self.date, 0, timezone)
+        end = at(self.date + dt.timedelta(days=1), 0, timezone)
+        depots = [d.id for d in self.depots]
+        return Leg.search([
+                ('order.company', '=', self.company.id),
+                ('order.state', 'in', ['confirmed', 'assigned', 'picked_up',
+                        'in_transit']),
+                ('state', '=', 'waiting'),
+                ['OR',
+                    [('kind', 'in', ['direct', 'pickup']),
+                        ('to_hub', 'in', depots)],
+                    [('kind', '=', 'direct'), ('from_hub', 'in', depots)],
+                    [('kind', '=', 'last_mile'),
+                        ('from_hub', 'in', depots)],
+                    ],
+                ['OR',
+                    ('order.delivery_start', '=', None),
+                    [('order.delivery_start', '<', end),
+                        ['OR',
+                            ('order.delivery_end', '=', None),
+                            ('order.delivery_end', '>=', start)]],
+                    ],
+                ], order=[('order.id', 'ASC'), ('sequence', 'ASC')])
+
+    def build_problem(self, timezone, busy_couriers, busy_orders):
+        """The solver problem of the plan and the orders excluded before
+        solving, as [(order id, reason)]"""
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        excluded = []
+        depots = {d.id: d for d in self.depots}
+        problem_depots = []
+        for depot in self.depots:
+            if depot.latitude is None or depot.longitude is None:
+                raise PlanningError(gettext(
+                        'delivery_courier_routes.msg_plan_depot_coordinates',
+                        depot=depot.rec_name))
+            problem_depots.append(engine.Depot(
+                    id=depot.id, lat=depot.latitude, lon=depot.longitude,
+                    opens=0, closes=24 * 3600))
+        vehicles = []
+        for courier in Employee.search([
+                    ('company', '=', self.company.id),
+                    ('courier', '=', True),
+                    ('home_depot', 'in', list(depots)),
+                    ('id', 'not in', list(busy_couriers)),
+                    ]):
+            if not courier.active_on(self.date):
+                continue
+            shift_start = seconds_of(courier.shift_start or dt.time(9))
+            shift_end = seconds_of(courier.shift_end or dt.time(18))
+            break_ = None
+            if courier.break_duration:
+                duration = int(courier.break_duration.total_seconds())
+                middle = (shift_start + shift_end) // 2
+                break_ = engine.Break(
+                    earliest=middle - 3600, latest=middle + 3600,
+                    duration=duration)
+            vehicles.append(engine.Vehicle(
+                    id=courier.id, depot=courier.home_depot.id,
+                    capacity=(
+                        courier.capacity_weight or 1e6,
+                        courier.capacity_volume or 1e6,
+                        courier.capacity_parcels or 10 ** 6),
+                    cost_per_km=float(courier.cost_per_km or 0),
+                    fixed_cost=float(courier.fixed_cost_day or 0),
+                    shift_start=shift_start, shift_end=shift_end,
+                    break_=break_,
+                    speed_kmh=engine.SPEEDS.get(courier.vehicle_type)))
+        stops = []
+        for leg in self.candidate_legs():
+            order = leg.order
+            if order.id in busy_orders:
+                continue
+            demand = (order.weight or 0, order.volume or 0,
+                order.parcel_count or 1)
+            pickup = delivery = None
+            if leg.kind in {'direct', 'pickup'} and order.state in {
+                    'confirmed', 'assigned'}:
+                if order.pickup_latitude is None:
+                    excluded.append((order.id, 'no_coordinates'))
+                    continue
+                pickup = engine.Stop(
+                    id=f'p{leg.id}', lat=order.pickup_latitude,
+                    lon=order.pickup_longitude, demand=demand,
+                    service_time=240,
+                    tw_start=_local_seconds(order.pickup_start, self.date,
+                        timezone, 0),
+                    tw_end=_local_seconds(order.pickup_end, self.date,
+                        timezone, 24 * 3600),
+                    kind='pickup')
+            if leg.kind in {'direct', 'last_mile'}:
+                if order.delivery_latitude is None:
+                    excluded.append((order.id, 'no_coordinates'))
+                    continue
+                delivery = engine.Stop(
+                    id=f'd{leg.id}', lat=order.delivery_latitude,
+                    lon=order.delivery_longitude, demand=demand,
+                    service_time=300,
+                    tw_start=_local_seconds(order.delivery_start, self.date,
+                        timezone, 0),
+                    tw_end=_local_seconds(order.delivery_end, self.date,
+                        timezone, 24 * 3600),
+                    kind='delivery',
+                    pickup=pickup.id if pickup else None)
+            stops.extend(s for s in [pickup, delivery] if s)
+        if not vehicles:
+            excluded.extend(
+                (int(s.id[1:]), 'no_vehicle') for s in stops
+                if s.kind == 'delivery' or s.id.startswith('p'))
+            stops = []
+        problem = engine.Problem(
+            depots=problem_depots, vehicles=vehicles, stops=stops,
+            distances=DistanceMatrix.from_config())
+        return problem, _orders_of(excluded)
+
+    def create_trips(self, problem, solution, timezone):
+        pool = Pool()
+        Trip = pool.get('delivery.trip')
+        Leg = pool.get('delivery.order.leg')
+        trips = []
+        for route in solution.routes:
+            if not route.visits:
+                continue
+            courier_id = route.vehicle
+            vehicle = problem.vehicle(courier_id)
+            trip = Trip(
+                company=self.company, date=self.date, courier=courier_id,
+                depot=vehicle.depot, planning=self,
+                start=at(self.date, route.start, timezone),
+                end=at(self.date, route.end, timezone),
+                distance=round(route.distance, 1),
+                duration=dt.timedelta(seconds=route.end - route.start))
+            stops = []
+            for sequence, visit in enumerate(route.visits, 1):
+                leg = Leg(int(visit.stop[1:]))
+                kind = 'pickup' if visit.stop.startswith('p') else 'delivery'
+                stop = dict(
+                    sequence=sequence, order=leg.order, leg=leg, kind=kind,
+                    planned_arrival=at(self.date, visit.arrival, timezone),
+                    planned_departure=at(self.date, visit.departure,
+                        timezone),
+                    load_weight=visit.load[0], load_volume=visit.load[1],
+                    load_parcels=int(visit.load[2]),
+                    late=int(max(0, visit.late) // 60))
+                stops.append(stop)
+            trip.stops = stops
+            for stop in trip.stops:
+                late = stop.late
+                stop.fill_from_order()
+                stop.late = late
+            trips.append(trip)
+        Trip.save(trips)
+        Trip.plan(trips)
+        return trips
+
+    def unassigned_orders(self, problem, solution):
+        seen = set()
+        result = []
+        for stop_id, reason in solution.unassigned:
+            leg_id = int(stop_id[1:])
+            if leg_id in seen:
+                continue
+            seen.add(leg_id)
+            result.append((Pool().get('delivery.order.leg')(leg_id).order.id,
+                    reason))
+        return result
+
+
+class _RoadKm:
+    "Road kilometres between two points: haversine x the detour factor"
+
+    def __init__(self):
+        matrix = DistanceMatrix.from_config()
+        self.detour = matrix.detour_factor
+        self.speed_kmh = matrix.speed_kmh
+
+    def km(self, a, b):
+        return haversine(a[0], a[1], b[0], b[1]) / 1000 * self.detour
+
+
+def _orders_of(excluded):
+    "[(leg or order id, reason)] of legs to [(order id, reason)]"
+    Leg = Pool().get('delivery.order.leg')
+    result, seen = [], set()
+    for leg_or_order, reason in excluded:
+        order_id = leg_or_order
+        if reason == 'no_vehicle':
+            order_id = Leg(leg_or_order).order.id
+        if order_id not in seen:
+            seen.add(order_id)
+            result.append((order_id, reason))
+    return result
+
+
+def _local_seconds(value, date, timezone, default):
+    "Seconds since the local midnight of date of a naive UTC datetime"
+    if value is None:
+        return default
+    local = value.replace(tzinfo=dt.timezone.utc).astimezone(timezone)
+    days = (local.date() - date).days
+    seconds = days * 24 * 3600 + seconds_of(local)
+    return max(0, min(24 * 3600, seconds))
+
+
+class PlanDepot(ModelSQL):
+    "Trip Planning - Depot"
+    __name__ = 'delivery.trip.plan-delivery.hub'
+    plan = fields.Many2One(
+        'delivery.trip.plan', "Plan", required=True, ondelete='CASCADE')
+    depot = fields.Many2One(
+        'delivery.hub', "Depot", required=True, ondelete='CASCADE')
+
+
+class PlanUnassigned(ModelSQL, ModelView):
+    "Order Not Assigned"
+    __name__ = 'delivery.trip.plan.unassigned'
+    plan = fields.Many2One(
+        'delivery.trip.plan', "Plan", required=True, ondelete='CASCADE')
+    order = fields.Many2One(
+        'delivery.order', "Order", required=True, ondelete='CASCADE')
+    reason = fields.Selection(UNASSIGNED_REASONS, "Reason", required=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('plan')
+
+
+class Trip(metaclass=PoolMeta):
+    __name__ = 'delivery.trip'
+    planning = fields.Many2One(
+        'delivery.trip.plan', "Planning", readonly=True, ondelete='SET NULL')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'recompute': {
+                    'invisible': Eval('state').in_(['done', 'cancelled']),
+                    'depends': ['state'],
+                    },
+                })
+
+    def _points(self):
+        "The trip's points from the depot back to it"
+        depot = (self.depot.latitude, self.depot.longitude)
+        stops = [s for s in self.stops if s.state != 'cancelled']
+        return [depot] + [(s.latitude, s.longitude) for s in stops] + [
+            depot], stops
+
+    @classmethod
+    @ModelView.button
+    def recompute(cls, trips):
+        """Recompute the planned times, loads and distance of trips whose
+        stops were moved by hand or inserted; stops done keep their times"""
+        distances = _RoadKm()
+        for trip in trips:
+            trip._recompute(distances)
+
+    def _recompute(self, distances):
+        pool = Pool()
+        Stop = pool.get('delivery.trip.stop')
+        timezone = ZoneInfo(self.company.timezone or 'UTC')
+        points, stops = self._points()
+        if any(p[0] is None for p in points):
+            raise PlanningError(gettext(
+                    'delivery_courier_routes.msg_trip_coordinates',
+                    trip=self.rec_name))
+        speed = (engine.SPEEDS.get(self.courier.vehicle_type)
+            or distances.speed_kmh)
+        shift = seconds_of(self.courier.shift_start or dt.time(9))
+        done = 0
+        start = shift
+        for stop in stops:
+            if stop.state in {'done', 'failed'}:
+                done += 1
+                if stop.done:
+                    start = _local_seconds(
+                        stop.done, self.date, timezone, start)
+            else:
+                break
+        windows = [None] + [(
+                _local_seconds(s.window_start, self.date, timezone, None),
+                _local_seconds(s.window_end, self.date, timezone, None))
+            for s in stops] + [None]
+        service = [0] + [240 if s.kind == 'pickup' else 300
+            for s in stops] + [0]
+        tail = points[done:]
+        times = replan.schedule(start, tail, service[done:], windows[done:],
+            distances.km, speed)
+        loads = []
+        # deliveries without their pickup on the trip are loaded at the depot
+        picked = {s.order for s in stops if s.kind == 'pickup'}
+        from_depot = [s.order for s in stops
+            if s.kind == 'delivery' and s.order not in picked]
+        weight = sum(o.weight or 0 for o in from_depot)
+        volume = sum(o.volume or 0 for o in from_depot)
+        parcels = sum(o.parcel_count or 0 for o in from_depot)
+        for stop in stops:
+            sign = 1 if stop.kind == 'pickup' else -1
+            weight += sign * (stop.order.weight or 0)
+            volume += sign * (stop.order.volume or 0)
+            parcels += sign * (stop.order.parcel_count or 0)
+            loads.append((weight, volume, parcels))
+        for sequence, stop in enumerate(stops, 1):
+            stop.sequence = sequence
+            stop.load_weight, stop.load_volume, stop.load_parcels = (
+                loads[sequence - 1])
+            if sequence > done:
+                arrival, departure, late = times[sequence - done - 1]
+                stop.planned_arrival = at(self.date, arrival, timezone)
+                stop.planned_departure = at(self.date, departure, timezone)
+                stop.late = int(late // 60)
+        Stop.save(stops)
+        km = sum(distances.km(a, b) for a, b in zip(points, points[1:]))
+        end = times[-1][1] if times else start
+        self.distance = round(km, 1)
+        self.end = at(self.date, end, timezone)
+        if not self.start:
+            self.start = at(self.date, shift, timezone)
+        self.duration = self.end - self.start
+        self.save()
+
+    @classmethod
+    def insert_order(cls, order, trips=None, date=None):
+        """Insert an urgent order into the cheapest of the running or
+        planned trips (of the order's origin hub by default) after their
+        stops done, and return the trip"""
+        pool = Pool()
+        Stop = pool.get('delivery.trip.stop')
+        Date = pool.get('ir.date')
+        distances = _RoadKm()
+        leg = order.current_leg
+        if not leg or leg.state != 'waiting' or leg.kind not in {
+                'direct', 'pickup', 'last_mile'}:
+            raise PlanningError(gettext(
+                    'delivery_courier_routes.msg_insert_leg',
+                    order=order.rec_name))
+        if order.routing_issue:
+            raise PlanningError(gettext(
+                    'delivery_courier_routes.msg_insert_not_routable',
+                    order=order.rec_name,
+                    reason=order.routing_issue_string))
+        if trips is None:
+            hub = leg.from_hub or leg.to_hub
+            trips = cls.search([
+                    ('company', '=', order.company.id),
+                    ('date', '=', date or Date.today()),
+                    ('state', 'in', ['planned', 'in_progress']),
+                    ('depot', '=', hub.id if hub else None),
+                    ])
+        new = []
+        if leg.kind in {'direct', 'pickup'} and order.state in {
+                'confirmed', 'assigned'}:
+            new.append(('pickup', (order.pickup_latitude,
+                        order.pickup_longitude)))
+        if leg.kind in {'direct', 'last_mile'}:
+            new.append(('delivery', (order.delivery_latitude,
+                        order.delivery_longitude)))
+        best = None
+        for trip in trips:
+            points, stops = trip._points()
+            if any(p[0] is None for p in points):
+                continue
+            fixed = 1 + sum(1 for s in itertools.takewhile(
+                        lambda s: s.state != 'waiting', stops))
+            added, positions = replan.best_insertion(
+                points, [p for _, p in new], fixed, distances.km)
+            if best is None or added < best[0]:
+                best = (added, trip, positions, stops)
+        if best is None:
+            raise PlanningError(gettext(
+                    'delivery_courier_routes.msg_insert_no_trip',
+                    order=order.rec_name))
+        _, trip, positions, stops = best
+        stops = list(stops)
+        for (kind, _), position in zip(new, positions):
+            stop = Stop(trip=trip, order=order, leg=leg, kind=kind)
+            stop.fill_from_order()
+            # positions count the depot first
+            stops.insert(position - 1, stop)
+        for sequence, stop in enumerate(stops, 1):
+            stop.sequence = sequence
+        Stop.save(stops)
+        trip = cls(trip.id)
+        trip._recompute(distances)
+        cls.assign_orders([trip])
+        return trip
+
+
+class Employee(metaclass=PoolMeta):
+    __name__ = 'company.employee'
+
+    def active_on(self, date):
+        "Whether the employee works on date"
+        if self.start_date and self.start_date > date:
+            return False
+        if self.end_date and self.end_date < date:
+            return False
+        return True
+
+
+class InsertOrderStart(ModelView):
+    "Insert an Urgent Order"
+    __name__ = 'delivery.trip.insert.start'
+    date = fields.Date("Date", required=True)
+    trip = fields.Many2One(
+        'delivery.trip', "Trip",
+        domain=[
+            ('date', '=', Eval('date', None)),
+            ('state', 'in', ['planned', 'in_progress']),
+            ],
+        help="Leave empty to take the trip where the order costs the "
+        "fewest extra kilometres.")
+
+    @classmethod
+    def default_date(cls):
+        return Pool().get('ir.date').today()
+
+
+class InsertOrder(Wizard):
+    "Insert an Urgent Order"
+    __name__ = 'delivery.trip.insert'
+    start = StateView('delivery.trip.insert.start',
+        'delivery_courier_routes.trip_insert_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Insert", 'insert', 'tryton-ok', default=True),
+            ])
+    insert = StateTransition()
+    open_ = StateAction('delivery_courier_routes.act_trip_form')
+
+    def transition_insert(self):
+        Trip = Pool().get('delivery.trip')
+        order = self.record
+        trips = [self.start.trip] if self.start.trip else None
+        self.start.trip = Trip.insert_order(
+            order, trips=trips, date=self.start.date)
+        return 'open_'
+
+    def do_open_(self, action):
+        return action, {'res_id': [self.start.trip.id]}
