@@ -6,18 +6,19 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 CUSTOMERS ?= 2000
 SAO_VERSION := 8.0.11
+LEAFLET_VERSION := 1.9.4
 ADDONS := delivery_crm delivery_courier_routes delivery_sms delivery_payroll
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
-.PHONY: demo test install sao chromium fonts postgresql serve-postgresql clean-demo
+.PHONY: demo test install sao leaflet chromium fonts postgresql serve-postgresql clean-demo
 
-demo: install sao fonts
+demo: install sao leaflet fonts
 	@$(PY) tools/launch.py demo --port $(PORT) --customers $(CUSTOMERS)
 
-test: install sao chromium fonts postgresql
+test: install sao leaflet chromium fonts postgresql
 	@$(PY) tests/run.py $(SUITES)
 
-serve-postgresql: install sao fonts postgresql
+serve-postgresql: install sao leaflet fonts postgresql
 	@$(PY) tools/launch.py serve-postgresql --customers $(CUSTOMERS)
 
 install: $(VENV)/.installed
@@ -45,6 +46,23 @@ var/sao/package/.installed:
 	@cd var/sao && npm pack -q tryton-sao@$(SAO_VERSION) >/dev/null && tar xzf tryton-sao-$(SAO_VERSION).tgz
 	@cd var/sao/package && npm install --omit=dev --legacy-peer-deps --no-audit --no-fund -q >/dev/null 2>&1 || \
 		{ echo "npm could not install the web client: check the access to the npm registry and run make again."; exit 1; }
+	@touch $@
+
+leaflet: var/leaflet/package/.installed
+
+# The map of a trip (delivery_courier_routes): Leaflet (BSD-2-Clause) served
+# by the module from var/leaflet/package/dist ([delivery_courier_routes]
+# leaflet_root, set by tools/launch.py). It has no dependencies.
+var/leaflet/package/.installed:
+	@command -v npm >/dev/null || { echo "npm is missing: installing Node.js and npm from Debian ..."; \
+		apt-get update -qq && $(APT_INSTALL) nodejs npm >/dev/null; } || \
+		{ echo "npm is missing and could not be installed: install Node.js and npm (apt-get install npm) and run make again."; exit 1; }
+	@echo "Installing the map library leaflet@$(LEAFLET_VERSION) from npm ..."
+	@rm -rf var/leaflet && mkdir -p var/leaflet
+	@cd var/leaflet && npm pack -q leaflet@$(LEAFLET_VERSION) >/dev/null 2>&1 && tar xzf leaflet-$(LEAFLET_VERSION).tgz || \
+		{ echo "npm could not download leaflet@$(LEAFLET_VERSION): check the access to the npm registry and run make again."; exit 1; }
+	@test -f var/leaflet/package/dist/leaflet.js -a -f var/leaflet/package/dist/leaflet.css || \
+		{ echo "leaflet@$(LEAFLET_VERSION) has no dist/leaflet.js: remove var/leaflet and run make again."; exit 1; }
 	@touch $@
 
 chromium:

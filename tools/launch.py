@@ -47,6 +47,9 @@ def write_config(name, **overrides):
     values = {
         'database': {'path': str(VAR / 'db')},
         'web': {'root': str(VAR / 'sao' / 'package')},
+        # the map of a trip: Leaflet from npm, installed by `make leaflet`
+        'delivery_courier_routes': {
+            'leaflet_root': str(VAR / 'leaflet' / 'package' / 'dist')},
         }
     for section, options in overrides.items():
         values.setdefault(section, {}).update(options)

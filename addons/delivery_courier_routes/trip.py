@@ -16,6 +16,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import TripError
+from .map_routes import map_urls
 
 STOP_KINDS = [
     ('pickup', "Pickup"),
@@ -64,6 +65,11 @@ class Trip(Workflow, ModelSQL, ModelView):
     duration = fields.TimeDelta("Duration", readonly=True)
     stop_count = fields.Function(fields.Integer("Stops"), 'get_totals')
     late_count = fields.Function(fields.Integer("Late Stops"), 'get_totals')
+    map_url = fields.Function(fields.Char(
+            "Map",
+            help="The map of the trip, to open in a new tab: "
+            "a link signed for this trip."),
+        'get_map_url')
     currency = fields.Function(
         fields.Many2One('currency.currency', "Currency"),
         'on_change_with_currency')
@@ -191,6 +197,11 @@ class Trip(Workflow, ModelSQL, ModelView):
                 if 'late_count' in result:
                     result['late_count'][trip_id] = int(late or 0)
         return result
+
+    @classmethod
+    def get_map_url(cls, trips, name):
+        # the read of a function field checks the user's access to the trips
+        return map_urls(trips)
 
     @classmethod
     def get_profitability(cls, trips, names):
