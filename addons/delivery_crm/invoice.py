@@ -30,7 +30,7 @@ class Order(metaclass=PoolMeta):
     __name__ = 'delivery.order'
 
     @classmethod
-    def create_invoices(cls, orders):
+    def create_invoices(cls, orders, date=None):
         """Invoice delivered orders: one invoice per customer with a line
         per charge of each order, inserted set-based.
 
@@ -69,7 +69,9 @@ class Order(metaclass=PoolMeta):
             by_customer[(order.company, order.customer)].append(order)
 
         invoices = []
-        today = dt.date.today()
+        Lang = pool.get('ir.lang')
+        if date is None:
+            date = pool.get('ir.date').today()
         for (company, customer), _ in by_customer.items():
             invoice = Invoice(
                 company=company, type='out', party=customer,
@@ -83,8 +85,12 @@ class Order(metaclass=PoolMeta):
                 raise OrderError(gettext(
                         'delivery_crm.msg_invoice_no_account',
                         customer=customer.rec_name))
-            invoice.description = gettext(
-                'delivery_crm.msg_invoice_description', date=today)
+            lang = Lang.get(customer.lang.code if customer.lang else None)
+            with Transaction().set_context(
+                    language=customer.lang.code if customer.lang else None):
+                invoice.description = gettext(
+                    'delivery_crm.msg_invoice_description',
+                    date=lang.strftime(date))
             invoices.append(invoice)
         Invoice.save(invoices)
         invoice_of = {key: inv for key, inv in zip(by_customer, invoices)}
@@ -195,10 +201,10 @@ class Order(metaclass=PoolMeta):
         for customer_orders in by_customer.values():
             batch.extend(customer_orders)
             if len(batch) >= 10000:
-                invoices.extend(cls.create_invoices(batch))
+                invoices.extend(cls.create_invoices(batch, date))
                 batch = []
         if batch:
-            invoices.extend(cls.create_invoices(batch))
+            invoices.extend(cls.create_invoices(batch, date))
         return invoices
 
     @classmethod

@@ -4,12 +4,14 @@ import datetime as dt
 import secrets
 from collections import defaultdict
 from decimal import Decimal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sql import Null
 from sql.aggregate import Sum
 
 from trytond import backend
+from trytond.config import config
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
@@ -23,6 +25,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from . import tariff as pure
 from .exceptions import OrderError
 from .geo import coordinates_error, haversine_km
+from .phone import parse
 from .sqlutil import insert
 from .tariffs import SERVICES
 
@@ -315,6 +318,16 @@ class Pricer:
         legs += [('linehaul', a, b) for a, b in zip(path, path[1:])]
         legs.append(('last_mile', destination, None))
         return legs
+
+
+def _international(value):
+    "A phone number as typed, in its international form when it parses"
+    if value:
+        from .party import _company_region
+        phone = parse(value, _company_region())
+        if phone:
+            return phone.international
+    return value
 
 
 def _order_values(order):
@@ -646,9 +659,13 @@ class Order(Workflow, ModelSQL, ModelView):
         return []
 
     def get_tracking_url(self, name):
+        "The public address of the tracking page"
         if self.tracking_token:
             database = Transaction().database.name
-            return f'/{database}/delivery/track/{self.tracking_token}'
+            base = config.get('delivery_crm', 'public_url',
+                default='http://localhost:8000').rstrip('/')
+            return (f'{base}/{quote(database)}/delivery/track/'
+                f'{self.tracking_token}')
 
     @fields.depends('customer', 'sender',
         methods=['on_change_sender', '_update_pricing'])
@@ -676,6 +693,14 @@ class Order(Workflow, ModelSQL, ModelView):
                 self.recipient.mobile or self.recipient.phone)
             self.delivery_address = self.recipient.address_get()
             self.on_change_delivery_address()
+
+    @fields.depends('sender_phone')
+    def on_change_sender_phone(self):
+        self.sender_phone = _international(self.sender_phone)
+
+    @fields.depends('recipient_phone')
+    def on_change_recipient_phone(self):
+        self.recipient_phone = _international(self.recipient_phone)
 
     @fields.depends('pickup_address', 'pickup_street', 'pickup_city',
         'pickup_latitude', 'pickup_longitude', methods=['_update_pricing'])

@@ -281,8 +281,11 @@ def tracking_page(pool, lang, order_id):
     rows = [
         row('number', order['number']),
         row('status', states.get(state, state), f'state state-{state}'),
-        row('window', formatter.window(
-                order['delivery_start'], order['delivery_end'])),
+        ]
+    if state not in {'delivered', 'returned', 'cancelled'}:
+        rows.append(row('window', formatter.window(
+                    order['delivery_start'], order['delivery_end'])))
+    rows += [
         row('origin', order['pickup_city']),
         row('destination', order['delivery_city']),
         row('parcels', order['parcel_count']),
