@@ -4,7 +4,7 @@ import datetime as dt
 import secrets
 from collections import defaultdict
 from decimal import Decimal
-from urllib.parse import quote
+from urllib.parse import quote as url_quote
 from zoneinfo import ZoneInfo
 
 from sql import Null
@@ -664,7 +664,7 @@ class Order(Workflow, ModelSQL, ModelView):
             database = Transaction().database.name
             base = config.get('delivery_crm', 'public_url',
                 default='http://localhost:8000').rstrip('/')
-            return (f'{base}/{quote(database)}/delivery/track/'
+            return (f'{base}/{url_quote(database)}/delivery/track/'
                 f'{self.tracking_token}')
 
     @fields.depends('customer', 'sender',
