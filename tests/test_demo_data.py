@@ -1,11 +1,14 @@
 # This file is part of the Delivery CRM for Tryton.
 """The demo-data generator on SQLite and PostgreSQL: what it creates, that
 the phones it writes the way people do normalise to what it stores, that
+its delivery orders went through their workflow and got invoiced, that
 running it again adds nothing and that it grows a database on demand."""
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
+from decimal import Decimal
 
 import phonenumbers
 import pytest
@@ -104,6 +107,177 @@ def test_phones_normalise_to_stored_e164(database):
     assert any('(' in v for v in written)
 
 
+def number(value):
+    "A numeric column as Decimal (SQLite gives text or bytes)"
+    if isinstance(value, bytes):
+        value = value.decode()
+    return Decimal(str(value if value is not None else 0))
+
+
+def when(value):
+    "A timestamp column as datetime (SQLite gives text)"
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def orders(connection):
+    "The orders as dicts of their main columns"
+    cursor = connection.execute(
+        'SELECT id, state, service, customer, pickup_city, delivery_city, '
+        'origin_hub, destination_hub, delivery_latitude, routing_issue, '
+        'cod_amount, cod_state, amount, delivery_amount, price_error, '
+        'tariff, invoice, date FROM delivery_order')
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# the families of the order states
+FAMILIES = {
+    'draft': 'new', 'confirmed': 'open', 'assigned': 'open',
+    'picked_up': 'open', 'in_transit': 'open', 'delivered': 'delivered',
+    'failed': 'failed', 'returned': 'failed', 'cancelled': 'cancelled'}
+
+
+def test_orders_went_through_their_workflow(database):
+    with connect(database[0]) as connection:
+        rows = orders(connection)
+        legs = defaultdict(list)
+        for order, kind, state, from_hub, to_hub in connection.execute(
+                'SELECT "order", kind, state, from_hub, to_hub '
+                'FROM delivery_order_leg ORDER BY "order", sequence'):
+            legs[order].append((kind, state, from_hub, to_hub))
+        events = defaultdict(list)
+        for order, event in connection.execute(
+                'SELECT "order", event FROM delivery_order_event '
+                'ORDER BY "order", date, id'):
+            events[order].append(event)
+        hubs = dict(connection.execute('SELECT id, code FROM delivery_hub'))
+        links = connection.execute(
+            'SELECT from_hub, to_hub, distance FROM delivery_hub_link'
+            ).fetchall()
+    # 5 orders per customer by default
+    assert len(rows) == 5 * 300
+    states = Counter(r['state'] for r in rows)
+    assert {'open', 'delivered', 'failed', 'cancelled'} <= {
+        FAMILIES[s] for s in states}
+    assert states['delivered'] > 0.8 * len(rows)
+    assert states['returned'] > 0
+    # today's orders are on their way, the past ones are done
+    assert states['assigned'] + states['picked_up'] + states['in_transit']
+    services = Counter(r['service'] for r in rows)
+    assert set(services) == {'same_day', 'next_day', 'express', 'intercity'}
+    assert services['intercity'] > services['express'] > 0
+
+    from trytond.modules.delivery_crm.tariff import hub_path
+    tbilisi_batumi = 0
+    for row in rows:
+        assert row['price_error'] is None
+        assert number(row['amount']) >= number(row['delivery_amount']) > 0
+        assert row['tariff']
+        order_legs = legs[row['id']]
+        history = events[row['id']]
+        if row['state'] == 'draft':
+            assert not order_legs and not history
+            continue
+        assert history[0] == 'confirmed'
+        if row['service'] != 'intercity':
+            assert row['pickup_city'] == row['delivery_city']
+            assert [k for k, *_ in order_legs] == ['direct']
+        else:
+            assert row['pickup_city'] != row['delivery_city']
+            # from the pickup to the origin hub, from hub to hub along the
+            # links, from the destination hub to the door
+            path = hub_path(links, row['origin_hub'], row['destination_hub'])
+            assert [(k, f, t) for k, _, f, t in order_legs] == (
+                [('pickup', None, path[0])]
+                + [('linehaul', a, b) for a, b in zip(path, path[1:])]
+                + [('last_mile', path[-1], None)])
+            if {hubs[path[0]], hubs[path[-1]]} == {'TBS', 'BUS'}:
+                # through Kutaisi
+                assert len(order_legs) == 4
+                tbilisi_batumi += 1
+        if row['state'] == 'delivered':
+            assert {s for _, s, _, _ in order_legs} == {'done'}
+            assert history.index('picked_up') < history.index('delivered')
+            assert history[-1] == 'delivered'
+        elif row['state'] == 'returned':
+            assert history[-2:] == ['failed', 'returned']
+            assert order_legs[-1][1] == 'cancelled'
+        elif row['state'] == 'cancelled':
+            assert {s for _, s, _, _ in order_legs} == {'cancelled'}
+        if not number(row['cod_amount']):
+            assert row['cod_state'] == 'none'
+        elif row['state'] == 'delivered' and when(row['date']) < (
+                dt.datetime.now() - dt.timedelta(days=2)):
+            assert row['cod_state'] == 'handed_in'
+    assert tbilisi_batumi > 0
+    cod = [r for r in rows if number(r['cod_amount'])]
+    assert 0.1 < len(cod) / len(rows) < 0.3
+    assert not any(r['service'] == 'express' for r in cod)
+    # the orders delivered to an address without coordinates cannot be put
+    # on a route
+    missing = [r for r in rows if r['delivery_latitude'] is None]
+    assert 0 < len(missing) < 0.1 * len(rows)
+    for row in rows:
+        assert row['routing_issue'] == (
+            'delivery_coordinates' if row['delivery_latitude'] is None
+            else None)
+
+
+def test_delivered_orders_are_invoiced(database):
+    with connect(database[0]) as connection:
+        rows = {r['id']: r for r in orders(connection)}
+        methods = dict(connection.execute(
+                'SELECT id, delivery_invoice_method FROM party_party '
+                'WHERE delivery_customer'))
+        invoices = {r[0]: r[1:] for r in connection.execute(
+                'SELECT id, party, state, invoice_date, type '
+                'FROM account_invoice')}
+        lines = connection.execute(
+            'SELECT invoice, origin, product FROM account_invoice_line'
+            ).fetchall()
+    assert Counter(methods.values())['order'] > 0.05 * len(methods)
+    assert invoices
+    assert {i[1] for i in invoices.values()} == {'draft'}
+    assert {i[3] for i in invoices.values()} == {'out'}
+    invoiced = defaultdict(set)
+    for invoice, origin, product in lines:
+        model, order_id = origin.split(',')
+        assert model == 'delivery.order'
+        order = rows[int(order_id)]
+        assert order['invoice'] == invoice
+        assert order['state'] == 'delivered'
+        assert invoices[invoice][0] == order['customer']
+        invoiced[invoice].add(order['id'])
+    assert set(invoiced) == set(invoices)
+    months = set()
+    for invoice, order_ids in invoiced.items():
+        party, _, date, _ = invoices[invoice]
+        if isinstance(date, str):
+            date = dt.date.fromisoformat(date)
+        if methods[party] == 'order':
+            assert len(order_ids) == 1
+        else:
+            # at the end of the month of its orders
+            assert (date + dt.timedelta(days=1)).day == 1
+            months.add(date)
+    assert len(months) >= 2
+    # every delivered order of the previous months is invoiced
+    first = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    for order in rows.values():
+        if (order['state'] == 'delivered'
+                and when(order['date']).date() < first):
+            assert order['invoice'], order
+
+
+def counts(backend):
+    with connect(backend) as connection:
+        return [connection.execute(f'SELECT COUNT(*) FROM {t}').fetchone()[0]
+            for t in ['delivery_order', 'delivery_order_event',
+                'account_invoice', 'account_invoice_line']]
+
+
 def generate(conf, count):
     "Run the generator as a user does, in its own process"
     result = subprocess.run([sys.executable, demo_data.__file__, '-c', conf,
@@ -115,7 +289,11 @@ def generate(conf, count):
 
 def test_rerun_adds_nothing_and_grows_on_demand(database):
     backend, conf = database
-    assert '300 customers exist, none added' in generate(conf, 300)
+    before = counts(backend)
+    output = generate(conf, 300)
+    assert '300 customers exist, none added' in output
+    assert '1500 orders exist, none added' in output
+    assert counts(backend) == before
     with connect(backend) as connection:
         assert len(customers(connection)) == 300
     assert '(50 customers added)' in generate(conf, 350)
