@@ -850,8 +850,6 @@ class Instance:
                     reason='time_window',
                     detail="no room for the courier's break")
             items, end = self._forward(v, seq, break_at, departure)
-        best = (None, items, end, break_at)
-        _, items, end, break_at = best
         # leave the depot as late as possible without coming back later
         total_wait = 0.0
         delay = math.inf
