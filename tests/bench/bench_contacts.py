@@ -47,7 +47,8 @@ def build(args, conf):
         'bench-admin.log', env=launch.admin_env())
     start = time.perf_counter()
     launch.run_logged([sys.executable, ROOT / 'tools' / 'demo_data.py',
-            '-c', conf, '-d', DATABASE, '--customers', args.customers, '--orders', 0,
+            '-c', conf, '-d', DATABASE, '--customers', args.customers,
+            '--orders', 0,
             '--contacts', 3 * args.customers,
             '--plan-tasks', args.plan_tasks, '--staff', 50, '--no-today'],
         'bench-demo-data.log')

@@ -433,6 +433,12 @@ def report(set_name, rows, bks, engines, out):
         results[e] = dict(share=share, gap_same=mean_same,
             gap_all=mean_all, cnv=cnv, ctd=ctd, n=len(with_ref),
             infeasible=len(with_ref) - len(feasible))
+        if kind == 'cvrp':
+            print(f"{set_name} {e}: mean gap {mean_all:.2f} % (distance "
+                f"only, CVRPLIB convention), CTD {ctd:.0f}, infeasible "
+                f"{len(with_ref) - len(feasible)}, mean CPU {cpu:.1f} s",
+                file=out)
+            continue
         print(f"{set_name} {e}: BKS vehicles on {len(same)}/{len(with_ref)} "
             f"({share:.0f} %), mean gap@BKSv {mean_same:.2f} %, "
             f"gap all {mean_all:.2f} %, CNV {cnv} (BKS {bks_cnv}), "
