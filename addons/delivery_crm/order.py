@@ -178,6 +178,10 @@ class Pricer:
         self.zones = Zone.pure_zones(company_id)
         self.tariffs = Tariff.pure_tariffs(company_id)
         self.links = Link.pure_links(company_id)
+        # the length of each link both ways, for the distance of a path
+        self.link_km = {}
+        for a, b, km in self.links:
+            self.link_km[a, b] = self.link_km[b, a] = Decimal(str(km))
         self.hubs = [(h.id, h.city.strip().lower(), h.latitude, h.longitude)
             for h in Hub.search([('company', '=', company_id)])]
         self.hub_city = {h[0]: h[1] for h in self.hubs}
@@ -247,10 +251,7 @@ class Pricer:
         if origin_hub and destination_hub and origin_hub != destination_hub:
             path = pure.hub_path(self.links, origin_hub, destination_hub)
             if path:
-                links = {}
-                for a, b, km in self.links:
-                    links[a, b] = links[b, a] = km
-                return sum((Decimal(str(links[a, b]))
+                return sum((self.link_km[a, b]
                         for a, b in zip(path, path[1:])), Decimal(0))
         return Decimal(0)
 

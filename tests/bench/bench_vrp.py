@@ -3,7 +3,7 @@
 """Quality benchmark of the route optimiser (delivery_courier_routes.solver).
 
 Runs the module's engines through the module's own adapter (Problem ->
-Engine.solve -> Solution) on the standard instances of /work/shared/data/vrp
+Engine.solve -> Solution) on the standard instances of ../shared/data/vrp
 (override with --data or $VRP_DATA) and on a generated Tbilisi day, with the
 same time limit for every engine, and prints one table per set and a
 summary line per engine:
@@ -69,7 +69,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-DATA = os.environ.get('VRP_DATA', '/work/shared/data/vrp')
+# the shared data sit beside the repository: ../shared/data/vrp
+DATA = os.environ.get('VRP_DATA', os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(
+                    os.path.abspath(__file__)))),
+        os.pardir, 'shared', 'data', 'vrp'))
 SETS = {
     'solomon': dict(folder='solomon', pattern='*.txt', time_limit=10,
         kind='vrptw', clock='cpu'),
