@@ -166,7 +166,12 @@ class Plan(Workflow, ModelSQL, ModelView):
                 continue
             plan.set_progress(0, state='running', started=dt.datetime.now())
             try:
-                plan.do_solve()
+                message = plan.do_solve()
+                # The progress was written by other transactions: on
+                # PostgreSQL this transaction can no longer update the plan
+                # (repeatable read) so the trips are committed first and
+                # the plan is marked done with a fresh snapshot.
+                Transaction().commit()
             except Exception as exception:
                 Transaction().rollback()
                 plan = cls(plan.id)
@@ -177,8 +182,8 @@ class Plan(Workflow, ModelSQL, ModelView):
                 if not isinstance(exception, PlanningError):
                     raise
             else:
-                cls.write([plan], {
-                        'state': 'done', 'progress': 100,
+                cls.write([cls(plan.id)], {
+                        'state': 'done', 'progress': 100, 'message': message,
                         'finished': dt.datetime.now()})
 
     def set_progress(self, progress, **values):
@@ -234,12 +239,11 @@ class Plan(Workflow, ModelSQL, ModelView):
                     'reason': reason,
                     } for order_id, reason in (
                     excluded + self.unassigned_orders(problem, solution))])
-        self.message = gettext(
+        return gettext(
             'delivery_courier_routes.msg_plan_result',
             trips=len(trips),
             stops=sum(len(t.stops) for t in trips),
             unassigned=len(excluded) + len(solution.unassigned))
-        self.save()
 
     def get_engine(self):
         if self.engine == 'nearest':

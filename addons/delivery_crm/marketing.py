@@ -168,8 +168,10 @@ class ChannelReport(ModelSQL, ModelView):
             source.id.as_('id'),
             source.id.as_('source'),
             Coalesce(Sum(customers.new), 0).as_('new_customers'),
-            ordering.as_('ordering_customers'),
-            orders.as_('orders'),
+            # sums of counts are numeric on PostgreSQL
+            cls.ordering_customers.sql_cast(ordering).as_(
+                'ordering_customers'),
+            cls.orders.sql_cast(orders).as_('orders'),
             revenue.as_('revenue'),
             Coalesce(Max(costs.amount), 0).as_('cost'),
             group_by=[source.id])
