@@ -108,6 +108,7 @@ PLAN_TEMPLATE = ("New business customer", "ახალი ბიზნეს �
 
 # Invoicing: the category of the service products and the products, each
 # with the field of delivery.configuration it fills, names (en, ka)
+VAT = ("VAT 18%", "დღგ 18%")
 SERVICE_CATEGORY = ("Delivery Services", "საკურიერო მომსახურება")
 SERVICE_PRODUCTS = [
     ('delivery_product', "Delivery", "მიტანა"),
@@ -547,6 +548,7 @@ def setup_invoicing(company, log):
                 ], limit=1)
         category = Category(name=name, accounting=True)
         category.account_revenue = revenue
+        category.customer_taxes.append(vat(company))
         category.save()
         translate(Category, category, name_ka)
     configuration = Configuration(1)
@@ -564,6 +566,25 @@ def setup_invoicing(company, log):
     if added:
         configuration.save()
         log(f"service products {', '.join(added)} created")
+
+
+def vat(company):
+    """Georgia's value added tax: 18 % on the delivery services"""
+    from proteus import Model
+    from trytond.modules.account.tests.tools import create_tax
+    Tax = Model.get('account.tax')
+    tax = Tax.find([('name', '=', VAT[0]), ('company', '=', company.id)])
+    if tax:
+        return Tax(tax[0].id)
+    tax = create_tax(Decimal('0.18'), company)
+    tax.name = tax.description = VAT[0]
+    tax.save()
+    from proteus import config as pconfig
+    with pconfig.get_config().set_context(language='ka'):
+        tax = Tax(tax.id)
+        tax.name = tax.description = VAT[1]
+        tax.save()
+    return Tax(tax.id)
 
 
 def setup_tariffs(company, hubs, log):

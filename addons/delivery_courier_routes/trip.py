@@ -374,8 +374,12 @@ class TripStop(sequence_ordered(), ModelSQL, ModelView):
         super().__setup__()
         cls.__access__.add('trip')
         t = cls.__table__()
-        cls._sql_indexes.add(
-            Index(t, (t.trip, Index.Range()), (t.sequence, Index.Range())))
+        cls._sql_indexes.update({
+                Index(t, (t.trip, Index.Range()), (t.sequence, Index.Range())),
+                # the stops of an order or a leg: planning, courier actions
+                Index(t, (t.order, Index.Range())),
+                Index(t, (t.leg, Index.Range())),
+                })
 
     @classmethod
     def default_state(cls):

@@ -1,8 +1,13 @@
 # This file is part of the Delivery CRM for Tryton.
 """Invoicing delivered orders into account.invoice, set-based."""
 import datetime as dt
-from collections import defaultdict
+from collections import defaultdict, namedtuple
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from sql import Null
+
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -24,6 +29,21 @@ AMOUNTS = [
     ('cod_fee', 'cod_fee_product', 'msg_invoice_line_cod_fee'),
     ('surcharge_amount', 'surcharge_product', 'msg_invoice_line_surcharge'),
     ]
+INVOICE_BATCH = 2000    # orders per create_invoices call of invoice_period
+_InvoiceRow = namedtuple('_InvoiceRow', [
+        'id', 'company', 'customer', 'state', 'invoice', 'invoice_state',
+        'delivery_amount', 'cod_fee', 'surcharge_amount', 'tariff',
+        'number', 'pickup_city', 'delivery_city'])
+
+
+in_ = fields.SQL_OPERATORS['in']
+
+
+def _decimal(value):
+    "A numeric column as Decimal (SQLite may return float or str)"
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
 
 
 class Order(metaclass=PoolMeta):
@@ -32,47 +52,61 @@ class Order(metaclass=PoolMeta):
     @classmethod
     def create_invoices(cls, orders, date=None):
         """Invoice delivered orders: one invoice per customer with a line
-        per charge of each order, inserted set-based.
+        per charge of each order, and its taxes, inserted set-based.
 
         The orders are locked; an order invoiced already raises an error and
         nothing is written. Returns the invoices."""
         pool = Pool()
         Invoice = pool.get('account.invoice')
+        InvoiceTax = pool.get('account.invoice.tax')
         Line = pool.get('account.invoice.line')
+        LineTax = pool.get('account.invoice.line-account.tax')
         Configuration = pool.get('delivery.configuration')
+        AccountConfiguration = pool.get('account.configuration')
+        Tariff = pool.get('delivery.tariff')
+        Party = pool.get('party.party')
+        Company = pool.get('company.company')
+        Lang = pool.get('ir.lang')
         transaction = Transaction()
         cursor = transaction.connection.cursor()
         table = cls.__table__()
-        if not orders:
+        ids = sorted({int(o) for o in orders})
+        if not ids:
             return []
-        ids = [o.id for o in orders]
-        cls.lock(orders)
-        # read again under the lock: a concurrent run may have invoiced them
-        orders = cls.browse(ids)
-        for order in orders:
-            if order.invoice and order.invoice.state != 'cancelled':
+        cls.lock(ids)
+        # read under the lock: a concurrent run may have invoiced them
+        rows = cls._invoice_rows(ids)
+        for row in rows:
+            if row.invoice is not None and row.invoice_state != 'cancelled':
                 raise OrderError(gettext(
                         'delivery_crm.msg_order_invoiced',
-                        order=order.rec_name,
-                        invoice=order.invoice.rec_name))
-            if order.state != 'delivered':
+                        order=cls(row.id).rec_name,
+                        invoice=Invoice(row.invoice).rec_name))
+            if row.state != 'delivered':
                 raise OrderError(gettext(
                         'delivery_crm.msg_order_invoice_state',
-                        order=order.rec_name, state=order.state_string))
+                        order=cls(row.id).rec_name,
+                        state=cls(row.id).state_string))
         config = Configuration(1)
-        products = {}
-        for _, name, _ in AMOUNTS:
-            products[name] = getattr(config, name)
+        products = {name: getattr(config, name) for _, name, _ in AMOUNTS}
+        tariff_products = {t.id: t.product for t in Tariff.browse(
+                {r.tariff for r in rows if r.tariff is not None})
+            if t.product}
 
         by_customer = defaultdict(list)
-        for order in orders:
-            by_customer[(order.company, order.customer)].append(order)
+        for row in rows:
+            by_customer[row.company, row.customer].append(row)
+        companies = {c.id: c for c in Company.browse(
+                {c for c, _ in by_customer})}
+        customers = {p.id: p for p in Party.browse(
+                {p for _, p in by_customer})}
 
-        invoices = []
-        Lang = pool.get('ir.lang')
         if date is None:
             date = pool.get('ir.date').today()
-        for (company, customer), _ in by_customer.items():
+        invoices = []
+        for company_id, customer_id in by_customer:
+            company = companies[company_id]
+            customer = customers[customer_id]
             invoice = Invoice(
                 company=company, type='out', party=customer,
                 currency=company.currency, invoice_date=None)
@@ -85,124 +119,243 @@ class Order(metaclass=PoolMeta):
                 raise OrderError(gettext(
                         'delivery_crm.msg_invoice_no_account',
                         customer=customer.rec_name))
-            lang = Lang.get(customer.lang.code if customer.lang else None)
-            with Transaction().set_context(
-                    language=customer.lang.code if customer.lang else None):
+            language = customer.lang.code if customer.lang else None
+            lang = Lang.get(language)
+            with transaction.set_context(language=language):
                 invoice.description = gettext(
                     'delivery_crm.msg_invoice_description',
                     date=lang.strftime(date))
             invoices.append(invoice)
-        Invoice.save(invoices)
-        invoice_of = {key: inv for key, inv in zip(by_customer, invoices)}
+        for sub_invoices in grouped_slice(invoices, 200):
+            Invoice.save(list(sub_invoices))
+
+        # what a product brings to a line of a customer: account and taxes
+        accounts, taxes_of = {}, {}
+
+        def product_account(product):
+            if product.id not in accounts:
+                accounts[product.id] = product.account_revenue_used
+                if not accounts[product.id]:
+                    raise OrderError(gettext(
+                            'delivery_crm.msg_invoice_no_revenue',
+                            product=product.rec_name))
+            return accounts[product.id]
+
+        def product_taxes(product, customer):
+            rule = customer.customer_tax_rule
+            key = product.id, rule.id if rule else None
+            if key not in taxes_of:
+                taxes = []
+                for tax in product.customer_taxes_used:
+                    if rule:
+                        tax_ids = rule.apply(tax, {})
+                        if tax_ids:
+                            taxes.extend(tax_ids)
+                            continue
+                    taxes.append(tax.id)
+                taxes_of[key] = tuple(taxes)
+            return taxes_of[key]
 
         line = Line.__table__()
-        tax_table = Pool().get('account.invoice.line-account.tax').__table__()
         now = dt.datetime.now()
         user = transaction.user
-        # the service products: the tariff's for the delivery when it has one
-        tariff_products = {}
-        for order in orders:
-            if order.tariff and order.tariff.product:
-                tariff_products[order.tariff.id] = order.tariff.product
-        for (company, customer), customer_orders in by_customer.items():
-            invoice = invoice_of[company, customer]
-            lang = customer.lang.code if customer.lang else None
-            with transaction.set_context(language=lang):
+        values, line_taxes, tax_values = [], [], []
+        for ((company_id, customer_id), customer_rows), invoice in zip(
+                by_customer.items(), invoices):
+            company = companies[company_id]
+            customer = customers[customer_id]
+            with transaction.set_context(language=(
+                        customer.lang.code if customer.lang else None)):
                 descriptions = {m: gettext('delivery_crm.' + m)
                     for _, _, m in AMOUNTS}
             groups = defaultdict(list)
-            for order in customer_orders:
+            for row in customer_rows:
                 for column, product_name, message in AMOUNTS:
-                    amount = getattr(order, column)
+                    amount = getattr(row, column)
                     if not amount:
                         continue
                     product = products[product_name]
-                    if column == 'delivery_amount' and order.tariff:
-                        product = tariff_products.get(
-                            order.tariff.id, product)
+                    if column == 'delivery_amount' and row.tariff:
+                        product = tariff_products.get(row.tariff, product)
                     if not product:
                         raise OrderError(gettext(
                                 'delivery_crm.msg_invoice_no_product',
                                 field=Configuration.fields_get(
                                     [product_name])[product_name]['string']))
-                    groups[product, message].append(order)
+                    groups[product, message].append((row, amount))
+            counts = defaultdict(int)
             sequence = 0
-            for (product, message), product_orders in groups.items():
-                account = product.account_revenue_used
-                if not account:
-                    raise OrderError(gettext(
-                            'delivery_crm.msg_invoice_no_revenue',
-                            product=product.rec_name))
-                taxes = []
-                for tax in product.customer_taxes_used:
-                    if customer.customer_tax_rule:
-                        tax_ids = customer.customer_tax_rule.apply(tax, {})
-                        if tax_ids:
-                            taxes.extend(tax_ids)
-                            continue
-                    taxes.append(tax.id)
-                column = {m: c for c, _, m in AMOUNTS}[message]
-                values = []
-                for order in product_orders:
+            for (product, message), product_rows in groups.items():
+                account = product_account(product)
+                taxes = product_taxes(product, customer)
+                for row, amount in product_rows:
                     sequence += 1
                     values.append([
                             invoice.id, 'line', sequence, 1.0,
-                            product.default_uom.id,
-                            getattr(order, column), product.id, account.id,
+                            product.default_uom.id, amount, product.id,
+                            account.id,
                             '%s %s: %s \u2192 %s' % (
-                                descriptions[message], order.number,
-                                order.pickup_city, order.delivery_city),
-                            'delivery.order,%s' % order.id, company.id,
+                                descriptions[message], row.number,
+                                row.pickup_city, row.delivery_city),
+                            'delivery.order,%s' % row.id, company.id,
                             company.currency.id, 'out', customer.id,
                             user, now])
-                columns = [line.invoice, line.type, line.sequence,
-                    line.quantity, line.unit, line.unit_price,
-                    line.product, line.account, line.description,
-                    line.origin, line.company, line.currency,
-                    line.invoice_type, line.party, line.create_uid,
-                    line.create_date]
-                line_ids = insert(line, columns, values)
-                if taxes:
-                    insert(tax_table, [tax_table.line, tax_table.tax,
-                            tax_table.create_uid, tax_table.create_date],
-                        [[l, t, user, now] for l in line_ids for t in taxes],
-                        returning=False)
+                    line_taxes.append(taxes)
+                    counts[taxes, amount] += 1
+            rounding = AccountConfiguration(1).get_multivalue(
+                'tax_rounding', company=company.id)
+            tax_values.extend(
+                cls._invoice_taxes(invoice, counts, rounding))
+        columns = [line.invoice, line.type, line.sequence,
+            line.quantity, line.unit, line.unit_price,
+            line.product, line.account, line.description,
+            line.origin, line.company, line.currency,
+            line.invoice_type, line.party, line.create_uid,
+            line.create_date]
+        line_ids = insert(line, columns, values)
+        line_tax = LineTax.__table__()
+        insert(line_tax, [line_tax.line, line_tax.tax,
+                line_tax.create_uid, line_tax.create_date],
+            [[l, t, user, now]
+                for l, taxes in zip(line_ids, line_taxes) for t in taxes],
+            returning=False)
+        if tax_values:
+            InvoiceTax.create(tax_values)
+        for ((_, _), customer_rows), invoice in zip(
+                by_customer.items(), invoices):
             for sub_ids in grouped_slice(
-                    [o.id for o in customer_orders], 1000):
+                    [r.id for r in customer_rows], backend.MAX_QUERY_PARAMS):
                 cursor.execute(*table.update(
                         [table.invoice], [invoice.id],
-                        where=table.id.in_(list(sub_ids))))
-        Invoice.update_taxes(invoices)
+                        where=in_(table.id, list(sub_ids))))
         return invoices
+
+    @classmethod
+    def _invoice_rows(cls, ids):
+        "The columns of the orders that invoicing reads, by SQL"
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        cursor = Transaction().connection.cursor()
+        order = cls.__table__()
+        invoice = Invoice.__table__()
+        rows = []
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*order.join(invoice, 'LEFT',
+                    condition=order.invoice == invoice.id).select(
+                    order.id, order.company, order.customer, order.state,
+                    order.invoice, invoice.state.as_('invoice_state'),
+                    order.delivery_amount, order.cod_fee,
+                    order.surcharge_amount, order.tariff, order.number,
+                    order.pickup_city, order.delivery_city,
+                    where=in_(order.id, list(sub_ids)),
+                    order_by=[order.customer, order.id]))
+            for row in cursor:
+                row = _InvoiceRow(*row)
+                rows.append(row._replace(**{c: _decimal(getattr(row, c))
+                            for c, _, _ in AMOUNTS}))
+        return rows
+
+    @classmethod
+    def _invoice_taxes(cls, invoice, counts, rounding):
+        """The values of the tax lines of invoice, computed as Tryton's
+        Invoice._compute_taxes does from its lines but from the count of
+        lines per taxes and unit price (the order lines are of quantity 1),
+        for both tax rounding methods"""
+        Tax = Pool().get('account.tax')
+        by_taxes = defaultdict(list)
+        for (tax_ids, unit_price), count in counts.items():
+            if tax_ids:
+                by_taxes[tax_ids, unit_price >= 0].append((unit_price, count))
+        all_taxes = {}
+        tax_date = invoice.tax_date
+        with Transaction().set_context(invoice._get_tax_context()):
+            for (tax_ids, _), prices in by_taxes.items():
+                taxes = {}
+                for unit_price, count in prices:
+                    quantity = 1 if rounding == 'line' else count
+                    current = {}
+                    for tax in Tax.compute(Tax.browse(tax_ids), unit_price,
+                            quantity, tax_date):
+                        tax_line = invoice._compute_tax_line(**tax)
+                        current[tax_line._key] = tax_line
+                    if rounding == 'line':
+                        invoice._round_taxes(current)
+                        for tax_line in current.values():
+                            tax_line.base *= count
+                            tax_line.amount *= count
+                    for key, tax_line in current.items():
+                        if key in taxes:
+                            taxes[key] += tax_line
+                        else:
+                            taxes[key] = tax_line
+                if rounding == 'document':
+                    invoice._round_taxes(taxes)
+                for key, tax_line in taxes.items():
+                    if key in all_taxes:
+                        all_taxes[key] += tax_line
+                    else:
+                        all_taxes[key] = tax_line
+        values = []
+        for tax_line in all_taxes.values():
+            value = dict(tax_line.values())
+            value.update({
+                    'invoice': invoice.id,
+                    'manual': False,
+                    'description': tax_line.tax.description,
+                    'legal_notice': tax_line.tax.legal_notice,
+                    'tax': tax_line.tax.id,
+                    'account': tax_line.account.id,
+                    })
+            values.append(value)
+        return values
 
     @classmethod
     def invoice_period(cls, date=None, customers=None):
         """Invoice the delivered orders not invoiced yet up to date (the last
-        day of the previous month by default) of the customers invoiced
-        periodically. Running it again invoices nothing twice."""
+        day of the previous month by default, in the company's time zone) of
+        the customers invoiced periodically. Running it again invoices
+        nothing twice.
+
+        The orders are selected and locked at once, then invoiced by batches
+        of whole customers."""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Company = pool.get('company.company')
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        order = cls.__table__()
+        party = Party.__table__()
         if date is None:
             date = dt.date.today().replace(day=1) - dt.timedelta(days=1)
-        end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time())
-        domain = [
-            ('state', '=', 'delivered'),
-            ('invoice', '=', None),
-            ('date', '<', end),
-            ('customer.delivery_invoice_method', '=', 'period'),
-            ]
-        if customers:
-            domain.append(('customer', 'in', [c.id for c in customers]))
-        orders = cls.search(domain, order=[('customer', 'ASC'), ('id', 'ASC')])
-        invoices = []
-        # one customer's orders at a time keeps memory bounded
-        by_customer = defaultdict(list)
-        for order in orders:
-            by_customer[order.customer.id].append(order)
-        batch = []
-        for customer_orders in by_customer.values():
-            batch.extend(customer_orders)
-            if len(batch) >= 10000:
+        company_id = transaction.context.get('company')
+        timezone = None
+        if company_id is not None:
+            timezone = Company(company_id).timezone
+        end = dt.datetime.combine(
+            date + dt.timedelta(days=1), dt.time(),
+            tzinfo=ZoneInfo(timezone) if timezone else dt.timezone.utc)
+        end = end.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        where = ((order.state == 'delivered') & (order.invoice == Null)
+            & (order.date < end)
+            & (party.delivery_invoice_method == 'period'))
+        if company_id is not None:
+            where &= order.company == company_id
+        if customers is not None:
+            where &= in_(order.customer, [int(c) for c in customers])
+        cursor.execute(*order.join(party,
+                condition=order.customer == party.id).select(
+                order.customer, order.id, where=where,
+                order_by=[order.customer, order.id]))
+        rows = cursor.fetchall()
+        cls.lock([i for _, i in rows])
+        invoices, batch, previous = [], [], None
+        for customer, order_id in rows:
+            # whole customers per batch: bounded memory and statements
+            if len(batch) >= INVOICE_BATCH and customer != previous:
                 invoices.extend(cls.create_invoices(batch, date))
                 batch = []
+            batch.append(order_id)
+            previous = customer
         if batch:
             invoices.extend(cls.create_invoices(batch, date))
         return invoices

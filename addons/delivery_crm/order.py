@@ -1348,8 +1348,11 @@ class OrderEvent(ModelSQL, ModelView):
         cls.__access__.add('order')
         cls._order = [('date', 'ASC'), ('id', 'ASC')]
         t = cls.__table__()
-        cls._sql_indexes.add(
-            Index(t, (t.order, Index.Range()), (t.date, Index.Range())))
+        cls._sql_indexes.update({
+                Index(t, (t.order, Index.Range()), (t.date, Index.Range())),
+                # deleting or replanning a leg looks its history up
+                Index(t, (t.leg, Index.Range())),
+                })
 
     @classmethod
     def default_date(cls):

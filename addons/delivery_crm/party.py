@@ -72,8 +72,9 @@ class Party(metaclass=PoolMeta):
             ], "Invoicing",
         help="Invoice each delivered order at once, or all the delivered "
         "orders of a period together (monthly run).")
-    delivery_orders = fields.One2Many(
-        'delivery.order', 'customer', "Orders", readonly=True)
+    delivery_orders = fields.Function(fields.Many2Many(
+            'delivery.order', None, None, "Orders", readonly=True),
+        'get_delivery_orders')
     order_count = fields.Function(
         fields.Integer("Orders"), 'get_order_statistics')
     order_revenue = fields.Function(
@@ -107,6 +108,28 @@ class Party(metaclass=PoolMeta):
     @classmethod
     def default_delivery_invoice_method(cls):
         return 'period'
+
+    @classmethod
+    def get_delivery_orders(cls, parties, name):
+        """The ids of the customers' orders, latest first, by one query per
+        slice of parties: a One2Many would load every order of the customer
+        to group them (seconds for a customer with 10,000 orders)"""
+        pool = Pool()
+        Order = pool.get('delivery.order')
+        order = Order.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {p.id: [] for p in parties}
+        for sub_ids in grouped_slice(
+                [p.id for p in parties], backend.MAX_QUERY_PARAMS):
+            # the record and company rules of the orders apply
+            allowed = Order.search(
+                [('customer', 'in', list(sub_ids))], order=[], query=True)
+            cursor.execute(*order.select(order.id, order.customer,
+                    where=order.id.in_(allowed),
+                    order_by=[order.date.desc, order.id.desc]))
+            for order_id, customer in cursor:
+                result[customer].append(order_id)
+        return result
 
     @classmethod
     def delivery_order_query(cls, party_ids=None, start=None, end=None):

@@ -5,18 +5,36 @@ from trytond.transaction import Transaction
 
 
 def insert(table, columns, rows, returning=True, batch=1000):
-    """Insert rows into table by batches and return the new ids in the
-    order of rows (PostgreSQL: one statement per batch)."""
-    cursor = Transaction().connection.cursor()
+    """Insert rows into table and return the new ids in the order of rows
+    (an empty list when returning is false).
+
+    PostgreSQL: the ids are taken from the table's sequence at once and the
+    rows streamed with COPY, several times faster than INSERT statements;
+    SQLite: one INSERT per row for its id, or per batch without."""
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
     ids = []
+    if not rows:
+        return ids
+    if backend.name == 'postgresql':
+        columns = list(columns)
+        if returning:
+            ids = transaction.database.nextid(
+                transaction.connection, table._name, len(rows))
+            if len(rows) == 1:
+                ids = [ids]
+            columns.append(table.id)
+            rows = ([*r, i] for r, i in zip(rows, ids))
+        names = ', '.join('"%s"' % c.name for c in columns)
+        with cursor.copy(
+                'COPY "%s" (%s) FROM STDIN' % (table._name, names)) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return ids
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
         if not returning:
             cursor.execute(*table.insert(columns, chunk))
-        elif backend.name == 'postgresql':
-            cursor.execute(*table.insert(
-                    columns, chunk, returning=[table.id]))
-            ids.extend(r for r, in cursor)
         else:
             for row in chunk:
                 cursor.execute(*table.insert(columns, [row]))

@@ -2,7 +2,10 @@
 import unittest
 
 import datetime as dt
+from collections import Counter
+from decimal import Decimal
 
+from trytond.modules.account.tests import create_chart
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.delivery_crm.exceptions import OrderError
@@ -110,6 +113,48 @@ class DeliveryCrmTestCase(CompanyTestMixin, ModuleTestCase):
                 self.assertEqual([e.event for e in order.events],
                     ['confirmed'])
                 self.assertEqual(order.amount, 5)
+
+
+    @with_transaction()
+    def test_invoice_taxes(self):
+        "Taxes from the count of lines per price are Tryton's own"
+        pool = Pool()
+        Order = pool.get('delivery.order')
+        Invoice = pool.get('account.invoice')
+        Line = pool.get('account.invoice.line')
+        Tax = pool.get('account.tax')
+        Account = pool.get('account.account')
+        company = create_company()
+        with set_company(company):
+            create_chart(company, tax=True)
+            tax, = Tax.search([])
+            revenue = Account.search([('type.revenue', '=', True)])[0]
+            # prices whose taxes round differently per line and in total
+            # (20 %: 0.07 gives 0.014, 1.23 gives 0.246)
+            prices = [Decimal(p) for p in [
+                    '0.07', '0.07', '0.07', '0.07', '0.07', '1.23', '1.23',
+                    '1.23', '9.40', '31.00', '-0.33', '-0.33']]
+            results = {}
+            for rounding in ['document', 'line']:
+                invoice = Invoice(company=company, type='out',
+                    currency=company.currency, invoice_date=None,
+                    taxes=[])
+                invoice.lines = [Line(type='line', quantity=1,
+                        unit_price=p, taxes=[tax], account=revenue,
+                        invoice_type='out', currency=company.currency)
+                    for p in prices]
+                config = pool.get('account.configuration')(1)
+                config.tax_rounding = rounding
+                config.save()
+                expected = sorted((t.tax.id, t.base, t.amount)
+                    for t in invoice._get_taxes().values())
+                counts = Counter(((tax.id,), p) for p in prices)
+                ours = sorted((v['tax'], v['base'], v['amount'])
+                    for v in Order._invoice_taxes(
+                        invoice, counts, rounding))
+                self.assertEqual(ours, expected, rounding)
+                results[rounding] = expected
+            self.assertNotEqual(results['document'], results['line'])
 
 
 del ModuleTestCase
