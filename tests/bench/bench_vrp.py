@@ -53,9 +53,32 @@ process CPU time, so that a loaded machine does not shorten the search;
 --clock wall for the real wall clock (default for tbilisi).  Each engine
 runs single-threaded; --jobs N runs N instances in parallel processes.
 
+Held-out instances: --files PATH [PATH ...] solves exactly these files
+(a directory is searched, subdirectories included, for *.txt and *.vrp)
+instead of the standard sets (add --set to run both).  The format is read
+from each file's content: Solomon / Gehring-Homberger VRPTW text (as the
+solomon set, default 10 s) or CVRPLIB CVRP with EUC_2D distances (as the x
+set, default 30 s); --time-limit overrides both.  A VRPLIB file with other
+constraints (time windows, route length, service times, several depots,
+explicit distances) is refused, not solved without them; a scanned file
+that is no instance (README.txt, ...) is skipped with a note.  Reference
+of each instance, the first found: a bks.csv (instance,vehicles,distance)
+in the file's folder or a parent folder, the bks.csv of --data, for a .vrp
+the CVRPLIB .sol beside it (its Cost line, vehicles = its routes).  Only
+the name is matched: a file named like a standard instance (C101) gets its
+BKS from --data unless a bks.csv beside it says otherwise (--data none to
+ignore ours).  Without any, the gap is to the best feasible solution found
+by the engines of this run (vehicles then distance; distance only for
+CVRP), and the table says so.  The report prints one table per format and
+reference kind, the reference of each instance at the end of its row, and
+the means.  No targets: the exit status is 1 only when an engine fails
+(exception or a route that the check here rejects), 2 when a file named
+or a bks.csv cannot be read (before anything is solved).
+
     .venv/bin/python tests/bench/bench_vrp.py --set solomon
     .venv/bin/python tests/bench/bench_vrp.py --set gh200 --instances 'r1_2_*'
     .venv/bin/python tests/bench/bench_vrp.py --set tbilisi --engines pyvrp
+    .venv/bin/python tests/bench/bench_vrp.py --files ~/heldout x1.vrp
 """
 import argparse
 import csv
@@ -64,6 +87,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 import sys
 import time
 
@@ -85,9 +109,20 @@ SETS = {
         kind='cvrp', clock='cpu'),
     'tbilisi': dict(time_limit=45, kind='tbilisi', clock='wall'),
     }
+# --files: instance files of any folder, grouped by the format read in them
+FILE_SETS = {
+    'files-vrptw': dict(time_limit=SETS['solomon']['time_limit'],
+        kind='vrptw', clock='cpu'),
+    'files-cvrp': dict(time_limit=SETS['x']['time_limit'],
+        kind='cvrp', clock='cpu'),
+    }
 ENGINES = ('pyvrp', 'ortools', 'nearest')
 SCALE = 1000
 TBILISI_WALL = 60.0
+
+
+def spec_of(set_name):
+    return SETS[set_name] if set_name in SETS else FILE_SETS[set_name]
 
 
 # ------------------------------------------------------------ instances
@@ -124,13 +159,23 @@ def instance_files(data, name, pattern):
 
 def read_vrptw(path):
     import vrplib
-    raw = vrplib.read_instance(path, instance_format='solomon')
+    # vrplib checks the layout and reads the header, but it reads the
+    # customer table as integers (a decimal value becomes -1): the table
+    # is read again here in floating point
+    raw = vrplib.read_instance(
+        path, instance_format='solomon', compute_edge_weights=False)
+    with open(path) as f:
+        lines = [s for s in (line.strip() for line in f)
+            if s and not s.startswith('#')]
+    table = [[float(t) for t in line.split()] for line in lines[6:]]
+    if len(table) < 2 or any(len(row) != 7 for row in table):
+        raise ValueError("not 7 numbers on every customer line")
     return dict(
         name=os.path.splitext(os.path.basename(path))[0],
-        xy=[tuple(map(float, p)) for p in raw['node_coord']],
-        demand=[float(q) for q in raw['demand']],
-        tw=[tuple(map(float, w)) for w in raw['time_window']],
-        service=[float(s) for s in raw['service_time']],
+        xy=[(row[1], row[2]) for row in table],
+        demand=[row[3] for row in table],
+        tw=[(row[4], row[5]) for row in table],
+        service=[row[6] for row in table],
         capacity=float(raw['capacity']), vehicles=int(raw['vehicles']),
         rounded=False)
 
@@ -203,6 +248,165 @@ def verify(instance, solution):
     if missing:
         return False, len(solution.routes), total, f"{missing} not served"
     return True, len(solution.routes), total, ''
+
+
+# ------------------------------------------------------ held-out files
+
+# VRPLIB fields that read_cvrp reads or that change nothing; any other one
+# (time windows, route length, service times, ...) is a constraint that it
+# would drop, so such a file is refused
+CVRP_FIELDS = {'name', 'comment', 'type', 'dimension', 'edge_weight_type',
+    'capacity', 'node_coord', 'demand', 'depot', 'vehicles',
+    'display_data_type', 'node_coord_type'}
+
+
+def natural_key(path):
+    "x-n101 < x-n1001, c1_2_2 < c1_2_10, for any names"
+    return [(0, int(t), '') if t.isdigit() else (1, 0, t)
+        for t in re.split(r'(\d+)', path.lower())]
+
+
+def file_format(path):
+    """('vrptw' or 'cvrp', note) read from the content of the file;
+    ValueError with the reason when the benchmark cannot solve it"""
+    with open(path, errors='replace') as f:
+        lines = [s for s in (line.strip() for line in f)
+            if s and not s.startswith('#')]
+    if len(lines) > 5 and 'VEHICLE' in lines[1] and 'CUSTOMER' in lines[4]:
+        try:
+            read_vrptw(path)
+        except Exception as error:
+            raise ValueError(f"Solomon layout but unreadable: {error}")
+        return 'vrptw', ''
+    if not any(re.match(r'(NODE_COORD|EDGE_WEIGHT)_SECTION\b', line)
+            for line in lines):
+        raise ValueError("neither Solomon VRPTW nor VRPLIB")
+    import vrplib
+    try:
+        raw = vrplib.read_instance(path, compute_edge_weights=False)
+    except Exception as error:
+        raise ValueError(f"unreadable VRPLIB file: {error}")
+    extra = sorted(set(raw) - CVRP_FIELDS)
+    if extra:
+        raise ValueError("not supported (CVRP only): "
+            + ', '.join(k.upper() for k in extra))
+    kind = str(raw.get('type', 'CVRP')).upper()
+    if kind != 'CVRP':
+        raise ValueError(f"TYPE {kind} not supported (CVRP only)")
+    weights = str(raw.get('edge_weight_type', 'missing')).upper()
+    if weights != 'EUC_2D':
+        raise ValueError(f"EDGE_WEIGHT_TYPE {weights} (EUC_2D only)")
+    for field in ('node_coord', 'demand', 'capacity', 'depot'):
+        if field not in raw:
+            raise ValueError(f"no {field.upper()}")
+    if len(raw['depot']) != 1:
+        raise ValueError(f"{len(raw['depot'])} depots (one only)")
+    read_cvrp(path)
+    return 'cvrp', ("VEHICLES ignored (fleet unlimited as in CVRPLIB X)"
+        if 'vehicles' in raw else '')
+
+
+def collect_files(paths, pattern=''):
+    """([(path, kind, note)], [(path, reason)] skipped in folders,
+    [(path, reason)] errors of the files named)"""
+    found, skipped, errors, seen = [], [], [], set()
+    patterns = [p.lower() for p in pattern.split(',') if p]
+    for given in paths:
+        if os.path.isdir(given):
+            candidates = []
+            for folder, dirs, names in os.walk(given):
+                dirs[:] = [d for d in dirs if not d.startswith('.')]
+                candidates.extend(os.path.join(folder, n) for n in names
+                    if n.lower().endswith(('.txt', '.vrp')))
+            candidates.sort(key=natural_key)
+            bad = skipped
+        elif os.path.isfile(given):
+            candidates, bad = [given], errors
+        else:
+            errors.append((given, "no such file or directory"))
+            continue
+        for path in candidates:
+            real = os.path.realpath(path)
+            name = os.path.splitext(os.path.basename(path))[0].lower()
+            if real in seen or (patterns and not any(
+                        fnmatch.fnmatch(name, p) for p in patterns)):
+                continue
+            seen.add(real)
+            try:
+                kind, note = file_format(path)
+            except (OSError, ValueError) as error:
+                bad.append((path, str(error)))
+                continue
+            found.append((path, kind, note))
+    return found, skipped, errors
+
+
+def display_names(paths):
+    """the file name without extension; when two files share it, their
+    paths below the folder common to all files"""
+    stems = [os.path.splitext(os.path.basename(p))[0] for p in paths]
+    lower = [s.lower() for s in stems]
+    top = os.path.commonpath([os.path.dirname(os.path.abspath(p))
+            for p in paths])
+    return {p: (s if lower.count(s.lower()) == 1 else os.path.splitext(
+                os.path.relpath(os.path.abspath(p), top))[0])
+        for p, s in zip(paths, stems)}
+
+
+def read_sol(path):
+    "(vehicles or None, cost) of a CVRPLIB solution file"
+    cost, routes = None, 0
+    with open(path, errors='replace') as f:
+        for line in f:
+            match = re.match(r'\s*cost\b\s*[:=]?\s*(\S+)', line, re.I)
+            if match:
+                cost = float(match.group(1))
+            elif re.match(r'\s*route\b', line, re.I):
+                routes += 1
+    if cost is None:
+        raise ValueError(f"{path}: no Cost line")
+    return routes or None, cost
+
+
+def find_reference(path, kind, data_bks, data, tables):
+    """((vehicles, distance), where it was found) or (None, ''): a bks.csv
+    in the folder of the file or above, --data's bks.csv, the .sol beside
+    a CVRP file; tables caches the bks.csv read"""
+    name = os.path.splitext(os.path.basename(path))[0].lower()
+    folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        if os.path.isfile(os.path.join(folder, 'bks.csv')):
+            if folder not in tables:
+                try:
+                    tables[folder] = read_bks(folder)
+                except (KeyError, ValueError) as error:
+                    raise ValueError(f"{os.path.join(folder, 'bks.csv')}: "
+                        f"{error!r} (columns instance,vehicles,distance)")
+            if name in tables[folder]:
+                return tables[folder][name], os.path.join(folder, 'bks.csv')
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    if name in data_bks:
+        return data_bks[name], os.path.normpath(os.path.join(data, 'bks.csv'))
+    sol = os.path.splitext(path)[0] + '.sol'
+    if kind == 'cvrp' and os.path.isfile(sol):
+        return read_sol(sol), sol
+    return None, ''
+
+
+def run_best(rows, kind):
+    """the best feasible solution of the engines on one instance as the
+    reference: ((vehicles, distance), description) or (None, '')"""
+    feasible = [r for r in rows if r['ok']]
+    if not feasible:
+        return None, ''
+    best = min(feasible, key=lambda r: (
+            (r['vehicles'], r['distance']) if kind == 'vrptw'
+            else (r['distance'],)))
+    return ((best['vehicles'], best['distance']),
+        f"best of this run ({best['engine']})")
 
 
 # --------------------------------------------------------- Tbilisi day
@@ -317,7 +521,7 @@ def make_engine(name, kind, clock, scale):
 
 def run_task(task):
     set_name, path, engine_name, time_limit, clock, seed = task
-    kind = SETS[set_name]['kind']
+    kind = spec_of(set_name)['kind']
     wall = time.monotonic()
     if kind == 'tbilisi':
         problem = tbilisi_problem()
@@ -347,6 +551,22 @@ def run_task(task):
     return row
 
 
+def run_file_task(task):
+    """run_task for --files: an exception of the engine (or of the reading)
+    becomes a failed row, the other instances go on"""
+    path, display = task[1], task[6]
+    try:
+        row = run_task(task[:6])
+    except Exception as error:
+        row = dict(set=task[0], engine=task[2], time_limit=task[3],
+            clock=task[4], cpu=0.0, wall=0.0, total_wall=0.0, unassigned=0,
+            warnings='', ok=False, crashed=True, vehicles=0,
+            distance=float('nan'),
+            message=f"crashed: {type(error).__name__}: {error}")
+    row.update(instance=display, path=path)
+    return row
+
+
 def tbilisi_verify(problem, solution):
     "Every route again through a fresh Instance check, every stop planned"
     from trytond.modules.delivery_courier_routes.solver import Instance
@@ -367,24 +587,35 @@ def gap(distance, bks):
     return 100.0 * (distance / bks - 1)
 
 
-def report(set_name, rows, bks, engines, out):
-    kind = SETS[set_name]['kind']
+def report(set_name, rows, bks, engines, out, title=None, label=None,
+        ref_name='BKS', note=None, sources=None):
+    """The table of a set and a summary line per engine; --files passes
+    the title of the table, the label of the summary lines, the name of
+    the reference, a note under the title and the reference of each
+    instance (sources, printed at the end of its row)"""
+    kind = spec_of(set_name)['kind']
+    label = label or set_name
     names = []
     for row in rows:
         if row['instance'] not in names:
             names.append(row['instance'])
+    width = max([12] + [len(n) for n in names])
     by = {(r['instance'], r['engine']): r for r in rows}
-    print(f"\n== {set_name}: {len(names)} instances, "
+    print(f"\n== {title or set_name}: {len(names)} instances, "
         f"{rows[0]['time_limit']:g} s {rows[0]['clock']} per engine ==",
         file=out)
-    header = f"{'instance':<12} {'BKS':>14}"
+    if note:
+        print(note, file=out)
+    header = f"{'instance':<{width}} {ref_name:>14}"
     for e in engines:
         header += f" | {e + ' v':>10} {'dist':>10} {'gap%':>7} {'s':>5}"
+    if sources is not None:
+        header += " | reference"
     print(header, file=out)
     summary = {}
     for name in names:
         ref = bks.get(name.lower())
-        line = f"{name:<12} " + (
+        line = f"{name:<{width}} " + (
             f"{ref[0]:>3} {ref[1]:>10.2f}" if ref and kind != 'tbilisi'
             else f"{'':>14}")
         for e in engines:
@@ -393,16 +624,20 @@ def report(set_name, rows, bks, engines, out):
                 line += f" | {'':>10} {'':>10} {'':>7} {'':>5}"
                 continue
             if not r['ok'] and kind != 'tbilisi':
-                line += (f" | {'FAIL':>10} {r['distance']:>10.2f} "
+                failure = 'CRASH' if r.get('crashed') else 'FAIL'
+                line += (f" | {failure:>10} {r['distance']:>10.2f} "
                     f"{'':>7} {r['cpu']:>5.1f}")
             else:
                 g = (gap(r['distance'], ref[1])
                     if ref and kind != 'tbilisi' else float('nan'))
-                flag = '' if not ref or r['vehicles'] == ref[0] else (
+                flag = '' if (not ref or ref[0] is None
+                    or r['vehicles'] == ref[0]) else (
                     '+' if r['vehicles'] > ref[0] else '-')
                 line += (f" | {str(r['vehicles']) + flag:>10} "
                     f"{r['distance']:>10.2f} {g:>7.2f} {r['cpu']:>5.1f}")
             summary.setdefault(e, []).append((r, ref))
+        if sources is not None:
+            line += f" | {sources.get(name) or 'none'}"
         print(line, file=out)
     results = {}
     for e in engines:
@@ -413,7 +648,7 @@ def report(set_name, rows, bks, engines, out):
             r = items[0][0]
             ok = r['ok'] and r['total_wall'] < TBILISI_WALL
             results[e] = dict(ok=ok, row=r)
-            print(f"{set_name} {e}: {'feasible' if r['ok'] else 'NOT OK'}"
+            print(f"{label} {e}: {'feasible' if r['ok'] else 'NOT OK'}"
                 f" {r['stops']} stops on {r['vehicles']} couriers, "
                 f"{r['distance']:.1f} km, cost {r.get('cost', 0):.2f}, "
                 f"{r['unassigned']} unplanned, solve {r['wall']:.1f} s, "
@@ -426,7 +661,7 @@ def report(set_name, rows, bks, engines, out):
         gaps_same = [gap(r['distance'], ref[1]) for r, ref in same]
         gaps_all = [gap(r['distance'], ref[1]) for r, ref in feasible]
         cnv = sum(r['vehicles'] for r, _ in feasible)
-        bks_cnv = sum(ref[0] for _, ref in feasible)
+        bks_cnv = sum(ref[0] or 0 for _, ref in feasible)
         ctd = sum(r['distance'] for r, _ in feasible)
         share = 100.0 * len(same) / len(with_ref) if with_ref else 0
         mean_same = (sum(gaps_same) / len(gaps_same)
@@ -434,24 +669,29 @@ def report(set_name, rows, bks, engines, out):
         mean_all = (sum(gaps_all) / len(gaps_all)
             if gaps_all else float('nan'))
         cpu = sum(r['cpu'] for r, _ in items) / len(items)
+        # --files: failed on an instance that has no reference at all
+        unref = sum(1 for r, ref in items if not ref and not r['ok'])
+        unref = f" (+{unref} failed without reference)" if unref else ''
         results[e] = dict(share=share, gap_same=mean_same,
             gap_all=mean_all, cnv=cnv, ctd=ctd, n=len(with_ref),
             infeasible=len(with_ref) - len(feasible))
         if kind == 'cvrp':
-            print(f"{set_name} {e}: mean gap {mean_all:.2f} % (distance "
+            print(f"{label} {e}: mean gap {mean_all:.2f} % (distance "
                 f"only, CVRPLIB convention), CTD {ctd:.0f}, infeasible "
-                f"{len(with_ref) - len(feasible)}, mean CPU {cpu:.1f} s",
+                f"{len(with_ref) - len(feasible)}{unref}, "
+                f"mean CPU {cpu:.1f} s",
                 file=out)
             continue
-        print(f"{set_name} {e}: BKS vehicles on {len(same)}/{len(with_ref)} "
-            f"({share:.0f} %), mean gap@BKSv {mean_same:.2f} %, "
-            f"gap all {mean_all:.2f} %, CNV {cnv} (BKS {bks_cnv}), "
-            f"CTD {ctd:.0f}, infeasible {len(with_ref) - len(feasible)}, "
-            f"mean CPU {cpu:.1f} s", file=out)
+        print(f"{label} {e}: {ref_name} vehicles on "
+            f"{len(same)}/{len(with_ref)} "
+            f"({share:.0f} %), mean gap@{ref_name}v {mean_same:.2f} %, "
+            f"gap all {mean_all:.2f} %, CNV {cnv} ({ref_name} {bks_cnv}), "
+            f"CTD {ctd:.0f}, infeasible {len(with_ref) - len(feasible)}"
+            f"{unref}, mean CPU {cpu:.1f} s", file=out)
     if kind != 'tbilisi' and 'pyvrp' in results:
         for peer in engines:
             if peer != 'pyvrp' and peer in results and results[peer]['ctd']:
-                print(f"{set_name} pyvrp/{peer}: CTD ratio "
+                print(f"{label} pyvrp/{peer}: CTD ratio "
                     f"{results['pyvrp']['ctd'] / results[peer]['ctd']:.3f}, "
                     f"CNV {results['pyvrp']['cnv']} vs "
                     f"{results[peer]['cnv']}", file=out)
@@ -494,9 +734,13 @@ def main(argv=None):
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--data', default=DATA)
     parser.add_argument('--csv', default=None, help="write the rows here")
+    parser.add_argument('--files', nargs='+', metavar='PATH', default=None,
+        help="solve these instance files (folders: every *.txt Solomon/"
+        "Gehring-Homberger and *.vrp CVRPLIB file in them) instead of the "
+        "sets (with --set: as well); no targets")
     args = parser.parse_args(argv)
     sets = []
-    for item in args.set or ['solomon']:
+    for item in args.set or ([] if args.files else ['solomon']):
         sets.extend(s.strip() for s in item.split(',') if s.strip())
     for name in sets:
         if name not in SETS:
@@ -517,7 +761,7 @@ def main(argv=None):
         print(f"SKIP: the VRP instances are missing ({args.data}); "
             "set --data or $VRP_DATA to run the standard sets.")
         sets = [s for s in sets if s == 'tbilisi']
-        if not sets:
+        if not sets and not args.files:
             return 0
     bks = read_bks(args.data) if os.path.isdir(args.data) else {}
     all_rows = []
@@ -539,20 +783,13 @@ def main(argv=None):
         print(f"{set_name}: {len(paths)} instances x {len(engines)} engines, "
             f"{time_limit:g} s ({clock}) each, {args.jobs} job(s) ...",
             flush=True)
-        rows = []
-        if args.jobs > 1:
-            with multiprocessing.get_context('spawn').Pool(args.jobs) as pool:
-                for row in pool.imap(run_task, tasks):
-                    rows.append(row)
-                    progress(row)
-        else:
-            for task in tasks:
-                row = run_task(task)
-                rows.append(row)
-                progress(row)
+        rows = solve(tasks, args.jobs)
         all_rows.extend(rows)
         results = report(set_name, rows, bks, engines, sys.stdout)
         checks.extend(targets(set_name, results))
+    status = 0
+    if args.files:
+        status = bench_files(args, engines, all_rows)
     if args.csv and all_rows:
         keys = sorted({k for r in all_rows for k in r})
         with open(args.csv, 'w', newline='') as f:
@@ -566,8 +803,115 @@ def main(argv=None):
                 for text, met in checks))
         if args.instances:
             print("(on the selected instances only)")
-        return 1 if missed else 0
-    return 0
+        return max(status, 1 if missed else 0)
+    return status
+
+
+def solve(tasks, jobs, function=run_task):
+    "rows of the tasks, solved in jobs processes, printed as they come"
+    rows = []
+    if jobs > 1:
+        with multiprocessing.get_context('spawn').Pool(jobs) as pool:
+            for row in pool.imap(function, tasks):
+                rows.append(row)
+                progress(row)
+    else:
+        for task in tasks:
+            row = function(task)
+            rows.append(row)
+            progress(row)
+    return rows
+
+
+def bench_files(args, engines, all_rows):
+    """--files: solve the files found, report per format and reference
+    kind; exit status 1 when an engine failed, 2 when a file named or a
+    bks.csv cannot be read"""
+    found, skipped, errors = collect_files(args.files, args.instances)
+    for path, reason in skipped:
+        print(f"skipped {path}: {reason}")
+    for path, reason in errors:
+        print(f"ERROR {path}: {reason}")
+    if errors:
+        return 2
+    if not found:
+        print("--files: no instance found"
+            + (f" matching {args.instances!r}" if args.instances else ''))
+        return 2
+    data_bks = read_bks(args.data) if os.path.isdir(args.data) else {}
+    names = display_names([path for path, _, _ in found])
+    tables, refs, sources = {}, {}, {}
+    width = max(len(n) for n in names.values())
+    print(f"--files: {len(found)} instances")
+    for path, kind, note in found:
+        try:
+            ref, source = find_reference(path, kind, data_bks, args.data,
+                tables)
+        except (OSError, ValueError) as error:
+            print(f"ERROR in the reference of {path}: {error}")
+            return 2
+        name = names[path]
+        if ref:
+            refs[name.lower()], sources[name] = ref, source
+        print(f"  {name:<{width}} {kind:<5} {path}  reference: "
+            + (source or "none found, best of this run")
+            + (f"  ({note})" if note else ''))
+    failed = []
+    for set_name in FILE_SETS:
+        spec = FILE_SETS[set_name]
+        paths = [path for path, kind, _ in found if kind == spec['kind']]
+        if not paths:
+            continue
+        time_limit = (args.time_limit if args.time_limit is not None
+            else spec['time_limit'])
+        clock = args.clock or spec['clock']
+        tasks = [(set_name, path, engine, time_limit, clock, args.seed,
+                names[path]) for path in paths for engine in engines]
+        print(f"{set_name}: {len(paths)} instances x {len(engines)} "
+            f"engines, {time_limit:g} s ({clock}) each, {args.jobs} "
+            "job(s) ...", flush=True)
+        rows = solve(tasks, args.jobs, run_file_task)
+        all_rows.extend(rows)
+        failed.extend(r for r in rows if not r['ok'])
+        published, own = [], []
+        for path in paths:
+            name = names[path]
+            mine = [r for r in rows if r['instance'] == name]
+            if name in sources:
+                published.extend(mine)
+                continue
+            ref, source = run_best(mine, spec['kind'])
+            if ref:
+                refs[name.lower()], sources[name] = ref, source
+            own.extend(mine)
+        for row in rows:
+            ref = refs.get(row['instance'].lower())
+            row.update(reference=sources.get(row['instance'], ''),
+                ref_vehicles=ref[0] if ref else None,
+                ref_distance=ref[1] if ref else None)
+        objective = ("vehicles, then distance" if spec['kind'] == 'vrptw'
+            else "distance only")
+        if published:
+            report(set_name, published, refs, engines, sys.stdout,
+                title=f"{set_name}, gap to the best-known solutions",
+                label=f"{set_name} vs BKS",
+                note=f"reference: best-known solution ({objective}) of "
+                "the file at the end of each row", sources=sources)
+        if own:
+            report(set_name, own, refs, engines, sys.stdout,
+                title=f"{set_name}, NO best-known solution: gap to the "
+                "best of this run", label=f"{set_name} vs run best",
+                ref_name='best',
+                note="reference: no bks.csv or .sol has these instances; "
+                f"the gap is to the best feasible solution ({objective}) "
+                "of the engines of this run, 0 for the engine that found "
+                "it: a comparison of the engines, not of a BKS",
+                sources=sources)
+    print(f"\nFiles: {len(found)} instances x {len(engines)} engines, "
+        f"no targets; {len(failed)} failed run(s)"
+        + ''.join(f"\n  {r['instance']} {r['engine']}: {r['message']}"
+            for r in failed))
+    return 1 if failed else 0
 
 
 def progress(row):
