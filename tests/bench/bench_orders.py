@@ -29,20 +29,12 @@ The orders of steps 1 and 3 are deleted at the end and the invoices rolled
 back, so --reuse runs the measures again on the same database. Exits with 1
 when a target is missed.
 
-trytond 8.0's ModelStorage.__init__ asserts on the whole id list for each
-record browse() makes: with Python's assertions on (the default) browsing n
-records costs n², and invoice_period browses every order it invoices. The
-bench runs itself with python -O (unless --asserts) so that step 3 ends,
-measures browse() with the assertions in a child process and opens the
-customer of step 4 on a server with and one without them.
-
     .venv/bin/python tests/bench/bench_orders.py [--reuse]
 """
 import argparse
 import datetime as dt
 import os
 import random
-import subprocess
 import statistics
 import sys
 import time
@@ -409,10 +401,9 @@ def invoice(args):
     ours = time.perf_counter() - start
     cpu = time.process_time() - cpu
     assert invoiced == delivered, (invoiced, delivered)
-    # invoice_period locks each batch of 10,000 orders when it reaches it:
-    # the cron starts the transaction again, redoing the batches before
-    batches = -(-delivered // 10_000)
-    restarts = f"about {ours * (batches + 1) / 2:.0f} s estimated"
+    # invoice_period selects and locks all the orders at once: trytond-cron
+    # starts the transaction again once with the locks
+    restarts = "not measured (--cron)"
     if args.cron:
         extras, attempts = {}, 0
         start = time.perf_counter()
@@ -429,46 +420,19 @@ def invoice(args):
                 except TransactionError as error:
                     t.rollback()
                     error.fix(extras)
-        restarts = (f"{time.perf_counter() - start:.0f} s measured, "
+        restarts = (f"{time.perf_counter() - start:.1f} s measured, "
             f"{attempts} attempts")
 
     print(f"3. invoice_period up to {last}: {invoiced:,} delivered orders of "
         f"{len(invoices):,} customers into {len(invoices):,} invoices of "
         f"{lines:,} lines in {ours:.1f} s ({invoiced / ours:,.0f} orders/s, "
         f"{cpu:.1f} s CPU in this process) with the orders locked at the "
-        f"start; as trytond-cron runs it today, starting the transaction "
-        f"again for the locks of each of the {batches} batches of 10,000 "
-        f"orders: {restarts}; naive ORM invoice per order: "
+        f"start; as trytond-cron runs it, the transaction started again "
+        f"once with the locks: {restarts}; naive ORM invoice per order: "
         f"{len(sample):,} orders in {naive:.1f} s, "
         f"{naive_total / 60:.0f} min extrapolated to {delivered:,}: "
         f"{naive_total / ours:.0f}x", flush=True)
     return ours
-
-
-def browse_cost(conf, count):
-    """Order.browse() of count ids in a child process with Python's
-    assertions on (trytond's default) and off"""
-    code = (
-        "import sys, time\n"
-        "from trytond import config\n"
-        "config.update_etc(sys.argv[1])\n"
-        "from trytond.pool import Pool\n"
-        "from trytond.transaction import Transaction\n"
-        "Pool.start(); pool = Pool(sys.argv[2]); pool.init()\n"
-        "with Transaction().start(sys.argv[2], 0):\n"
-        "    Order = pool.get('delivery.order')\n"
-        "    start = time.perf_counter()\n"
-        "    Order.browse(range(1, int(sys.argv[3]) + 1))\n"
-        "    print(time.perf_counter() - start)\n")
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONOPTIMIZE'}
-    result = []
-    for flags in [[], ['-O']]:
-        output = subprocess.run(
-            [sys.executable, *flags, '-c', code, str(conf), DATABASE,
-                str(count)],
-            capture_output=True, text=True, env=env, check=True).stdout
-        result.append(float(output.split()[-1]))
-    return result
 
 
 # 4 -------------------------------------------------------------------------
@@ -580,16 +544,9 @@ def main():
     parser.add_argument('--steps', default='1234',
         help="the steps to run (default 1234; 2 and 3 need 1)")
     parser.add_argument('--cron', action='store_true',
-        help="also run step 3 as trytond-cron does today, the transaction "
-        "started again for each batch's locks (5.5x longer at 100,000)")
-    parser.add_argument('--asserts', action='store_true',
-        help="keep Python's assertions in this process (step 3 then "
-        "browses in n², for hours at 100,000 orders)")
+        help="also run step 3 as trytond-cron does, the transaction started "
+        "again once for the locks")
     args = parser.parse_args()
-    if not sys.flags.optimize and not args.asserts:
-        print("bench: running again with python -O (see --asserts)",
-            flush=True)
-        os.execv(sys.executable, [sys.executable, '-O', *sys.argv])
 
     conf = launch.write_config('bench-orders',
         database={'uri': launch.PG_URI},
@@ -622,20 +579,8 @@ def main():
         finally:
             clean()
         if '3' in args.steps:
-            with_asserts, without = browse_cost(conf, 10_000)
-            estimate = with_asserts * (args.orders / 10_000) ** 2
-            print(f"   browse() of 10,000 orders: {with_asserts:.1f} s with "
-                f"Python's assertions (trytond's default), {without:.2f} s "
-                f"without; invoice_period browses all {args.orders:,} "
-                f"orders on each attempt: about {estimate / 60:.0f} min "
-                "each with the assertions", flush=True)
-            results += [
-                ("monthly invoicing, python -O (s)", invoiced,
-                    TARGETS['invoice'], invoiced <= TARGETS['invoice']),
-                ("monthly invoicing, trytond's default (s, at least)",
-                    invoiced + estimate, TARGETS['invoice'],
-                    invoiced + estimate <= TARGETS['invoice']),
-                ]
+            results.append(("monthly invoicing (s)", invoiced,
+                    TARGETS['invoice'], invoiced <= TARGETS['invoice']))
     if '4' in args.steps:
         opened = open_customer(args, conf, customer, False)
         opened_optimized = open_customer(args, conf, customer, True)
