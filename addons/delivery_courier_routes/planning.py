@@ -6,7 +6,7 @@ import itertools
 import time
 from zoneinfo import ZoneInfo
 
-from trytond.config import config
+from trytond import config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
@@ -216,6 +216,9 @@ class Plan(Workflow, ModelSQL, ModelView):
                 ('locked', '=', False),
                 ('state', 'in', ['draft', 'planned']),
                 ])
+        # the planned trips go back to draft (their orders unassigned) to be
+        # deleted
+        Trip.draft([t for t in replaced if t.state == 'planned'])
         Trip.delete(replaced)
         busy_couriers = {t.courier.id for t in kept}
         busy_orders = {s.order.id for t in kept for s in t.stops}

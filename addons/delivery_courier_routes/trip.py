@@ -240,7 +240,7 @@ class Trip(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('draft')
     def draft(cls, trips):
-        pass
+        cls.unassign_orders(trips)
 
     @classmethod
     @ModelView.button
@@ -270,6 +270,33 @@ class Trip(Workflow, ModelSQL, ModelView):
         Leg.save(legs)
         if orders:
             Order.assign(list(set(orders)))
+
+    @classmethod
+    def unassign_orders(cls, trips):
+        """The waiting legs of the stops leave the trips' couriers and the
+        orders assigned through these trips only are confirmed again"""
+        pool = Pool()
+        Order = pool.get('delivery.order')
+        Leg = pool.get('delivery.order.leg')
+        Stop = pool.get('delivery.trip.stop')
+        legs, orders = [], set()
+        for trip in trips:
+            for stop in trip.stops:
+                if (stop.leg and stop.leg.state == 'waiting'
+                        and stop.leg.courier == trip.courier):
+                    legs.append(stop.leg)
+                if stop.order and stop.order.state == 'assigned':
+                    orders.add(stop.order)
+        if legs:
+            Leg.write(legs, {'courier': None})
+        if orders:
+            elsewhere = {s.order.id for s in Stop.search([
+                        ('order', 'in', [o.id for o in orders]),
+                        ('trip', 'not in', [t.id for t in trips]),
+                        ('trip.state', 'in', ['planned', 'in_progress']),
+                        ])}
+            Order._set_state(
+                [o for o in orders if o.id not in elsewhere], 'confirmed')
 
     @classmethod
     @ModelView.button

@@ -326,7 +326,8 @@ class Order(metaclass=PoolMeta):
         order = cls.__table__()
         party = Party.__table__()
         if date is None:
-            date = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+            date = (pool.get('ir.date').today().replace(day=1)
+                - dt.timedelta(days=1))
         company_id = transaction.context.get('company')
         timezone = None
         if company_id is not None:
@@ -340,7 +341,7 @@ class Order(metaclass=PoolMeta):
             & (party.delivery_invoice_method == 'period'))
         if company_id is not None:
             where &= order.company == company_id
-        if customers is not None:
+        if customers:
             where &= in_(order.customer, [int(c) for c in customers])
         cursor.execute(*order.join(party,
                 condition=order.customer == party.id).select(

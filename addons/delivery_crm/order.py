@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from sql import Null
 from sql.aggregate import Sum
 
-from trytond import backend
-from trytond.config import config
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
