@@ -181,3 +181,87 @@ def test_two_people_close_the_same_task_at_once(layout):
     assert len(contacts) == 1
     state, = admin.model('delivery.contact.task', 'read', [task], ['state'])
     assert state['state'] == 'done'
+
+
+def rpc_date(day):
+    return {'__class__': 'date', 'year': day.year, 'month': day.month,
+        'day': day.day}
+
+
+def rpc_datetime(moment):
+    return {'__class__': 'datetime', 'year': moment.year,
+        'month': moment.month, 'day': moment.day, 'hour': moment.hour,
+        'minute': moment.minute, 'second': 0, 'microsecond': 0}
+
+
+def test_planning_runs_in_the_worker(layout):
+    """A dispatcher queues the planning of a day: the call returns at once,
+    trytond-worker optimises while the other web process shows its
+    progress, a second dispatcher cannot plan the same day and depot
+    meanwhile, and the plan ends done with its trips"""
+    (web1, web2), _ = layout
+    dispatcher = login(web1, 'dispatcher')
+    other = login(web2, 'dispatcher2')
+    depot, = dispatcher.model('delivery.hub', 'search',
+        [('code', '=', 'DID')], 0, 1, None)
+    customers = dispatcher.model('party.party', 'search',
+        [('delivery_customer', '=', True)], 0, 12, None)
+    today = dispatcher.call('model.ir.date.today', dispatcher.context)
+    day = dt.date(today['year'], today['month'], today['day']) \
+        + dt.timedelta(days=9)
+    # Tbilisi is UTC+4: windows of 10:00-14:00 local time
+    start = dt.datetime.combine(day, dt.time(6, 0))
+    orders = dispatcher.model('delivery.order', 'create', [{
+                'customer': customer,
+                'sender_name': "Sender", 'recipient_name': f"Recipient {i}",
+                'recipient_phone': '+995555123456',
+                'pickup_city': "Tbilisi", 'delivery_city': "Tbilisi",
+                'pickup_latitude': 41.7479, 'pickup_longitude': 44.7806,
+                'delivery_latitude': round(41.69 + 0.01 * (i % 6), 4),
+                'delivery_longitude': round(44.74 + 0.012 * (i // 6 % 6), 4),
+                'delivery_start': rpc_datetime(start),
+                'delivery_end': rpc_datetime(start + dt.timedelta(hours=4)),
+                'weight': 2.0,
+                } for i, customer in enumerate(customers * 2)])
+    dispatcher.model('delivery.order', 'confirm', orders)
+
+    def plan(session):
+        plan_id, = session.model('delivery.trip.plan', 'create', [{
+                    'date': rpc_date(day), 'time_limit': 6,
+                    'depots': [('add', [depot])],
+                    }])
+        return plan_id
+    first = plan(dispatcher)
+    started = time.monotonic()
+    dispatcher.model('delivery.trip.plan', 'run', [first])
+    assert time.monotonic() - started < 5, "the planning blocked the client"
+
+    second = plan(other)
+    with pytest.raises(RPCError) as refused:
+        other.model('delivery.trip.plan', 'run', [second])
+    # told in his language (Georgian) who plans that day and depot
+    assert 'UserError' in str(refused.value), refused.value
+    assert 'Giorgi Kapanadze' in str(refused.value), refused.value
+
+    seen = []
+
+    def done():
+        read, = other.model('delivery.trip.plan', 'read', [first],
+            ['state', 'progress', 'message'])
+        seen.append((read['state'], read['progress']))
+        assert read['state'] != 'failed', read['message']
+        return read['state'] == 'done'
+    assert wait_until(done, 120, step=0.3), seen[-5:]
+    assert any(state == 'running' and 0 < progress < 100
+        for state, progress in seen), seen
+    trips = dispatcher.model('delivery.trip.plan', 'read', [first],
+        ['trips'])[0]['trips']
+    assert trips
+    stops = dispatcher.model('delivery.trip.stop', 'search_read',
+        [('trip', 'in', trips), ('kind', '=', 'delivery')], 0, None, None,
+        ['order', 'planned_arrival'])
+    assert sorted(s['order'] for s in stops) == sorted(orders)
+    assert all(s['planned_arrival'] for s in stops)
+
+    # once done, the second dispatcher may plan again (replacing the trips)
+    other.model('delivery.trip.plan', 'run', [second])
