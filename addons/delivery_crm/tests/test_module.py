@@ -114,7 +114,6 @@ class DeliveryCrmTestCase(CompanyTestMixin, ModuleTestCase):
                     ['confirmed'])
                 self.assertEqual(order.amount, 5)
 
-
     @with_transaction()
     def test_invoice_taxes(self):
         "Taxes from the count of lines per price are Tryton's own"
