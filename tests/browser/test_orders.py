@@ -29,6 +29,7 @@ invoicing starts from (and the tracking page, when the lifecycle test did
 not leave one), with the same buttons, over RPC as the dispatcher.
 """
 import datetime as dt
+from decimal import Decimal
 import json
 import random
 import re
@@ -775,9 +776,15 @@ def test_invoice_and_print(page, server_url, tryton, tmp_path, user):
     invoice_id = read_order(tryton, order_id, 'invoice')['invoice']
     assert invoice_id, "the order was not invoiced"
     invoice, = tryton.model('account.invoice', 'read', [invoice_id],
-        ['party', 'total_amount', 'amount_in_words', 'lines', 'state'])
+        ['party', 'untaxed_amount', 'tax_amount', 'total_amount',
+            'amount_in_words', 'lines', 'state'])
     assert invoice['party'] == customer['id']
-    assert invoice['total_amount'] == order['amount']
+    # the demo data charges VAT 18 % on the delivery services
+    untaxed, tax, total = (Decimal(invoice[n]['decimal'])
+        for n in ['untaxed_amount', 'tax_amount', 'total_amount'])
+    assert untaxed == Decimal(order['amount']['decimal'])
+    assert tax == (untaxed * Decimal('0.18')).quantize(Decimal('0.01'))
+    assert total == untaxed + tax
     tab = current_tab(page)
     rows = tab.locator('.treeview tbody tr')
     if tab.locator('.form').count() == 0 or not tab.locator(
