@@ -57,6 +57,15 @@ def _company():
     return Transaction().context.get('company')
 
 
+def local_day_start(company, date):
+    "The naive UTC time at which date starts in the company's timezone"
+    start = dt.datetime.combine(date, dt.time())
+    if company.timezone:
+        start = start.replace(tzinfo=ZoneInfo(company.timezone))
+        start = start.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return start
+
+
 class ContactRule(
         DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "Contact Rule"
@@ -634,12 +643,7 @@ class ContactTask(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _local_day_start(cls, company, date):
-        "The UTC time at which date starts in the company's timezone"
-        start = dt.datetime.combine(date, dt.time())
-        if company.timezone:
-            start = start.replace(tzinfo=ZoneInfo(company.timezone))
-            start = start.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return start
+        return local_day_start(company, date)
 
     @classmethod
     def _distribute(cls, company, date):

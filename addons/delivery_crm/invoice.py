@@ -3,7 +3,6 @@
 import datetime as dt
 from collections import defaultdict, namedtuple
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sql import Null
 
@@ -16,6 +15,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .amount_words import amount_in_words
+from .contact import local_day_start
 from .exceptions import OrderError
 from .sqlutil import insert
 
@@ -156,6 +156,9 @@ class Order(metaclass=PoolMeta):
                 taxes_of[key] = tuple(taxes)
             return taxes_of[key]
 
+        account_config = AccountConfiguration(1)
+        roundings = {c: account_config.get_multivalue(
+                'tax_rounding', company=c) for c in companies}
         line = Line.__table__()
         now = dt.datetime.now()
         user = transaction.user
@@ -202,10 +205,8 @@ class Order(metaclass=PoolMeta):
                             user, now])
                     line_taxes.append(taxes)
                     counts[taxes, amount] += 1
-            rounding = AccountConfiguration(1).get_multivalue(
-                'tax_rounding', company=company.id)
-            tax_values.extend(
-                cls._invoice_taxes(invoice, counts, rounding))
+            tax_values.extend(cls._invoice_taxes(
+                    invoice, counts, roundings[company.id]))
         columns = [line.invoice, line.type, line.sequence,
             line.quantity, line.unit, line.unit_price,
             line.product, line.account, line.description,
@@ -329,13 +330,11 @@ class Order(metaclass=PoolMeta):
             date = (pool.get('ir.date').today().replace(day=1)
                 - dt.timedelta(days=1))
         company_id = transaction.context.get('company')
-        timezone = None
+        end = date + dt.timedelta(days=1)
         if company_id is not None:
-            timezone = Company(company_id).timezone
-        end = dt.datetime.combine(
-            date + dt.timedelta(days=1), dt.time(),
-            tzinfo=ZoneInfo(timezone) if timezone else dt.timezone.utc)
-        end = end.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            end = local_day_start(Company(company_id), end)
+        else:
+            end = dt.datetime.combine(end, dt.time())
         where = ((order.state == 'delivered') & (order.invoice == Null)
             & (order.date < end)
             & (party.delivery_invoice_method == 'period'))
