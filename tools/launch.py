@@ -216,15 +216,42 @@ def start(args, log_name, env=None):
     return process
 
 
-def stop(processes):
+def _signal_group(process, signum):
+    "Send signum to the process group of process (each runs in its own)"
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop(processes, timeout=10):
+    """Stop the processes and everything they started: trytond-worker and
+    trytond-cron run their jobs in child processes, which must not be left
+    serving. Each process leads its own process group (start())."""
     for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
     for process in processes:
         try:
-            process.wait(10)
+            process.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
+            pass
+    for process in processes:
+        # the leader may be gone while its children still run
+        _signal_group(process, signal.SIGKILL)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _stop_on_signals():
+    """SIGTERM and SIGHUP (a closed terminal, a supervisor stopping us) end
+    the launcher as Ctrl+C does, so that its servers are stopped too"""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
 
 
 def print_logins(url, database):
@@ -338,8 +365,11 @@ def main(argv=None):
     p.add_argument('--customers', type=int, default=2000)
     p.set_defaults(func=serve_postgresql)
     args = parser.parse_args(argv)
+    _stop_on_signals()
     try:
         args.func(args)
+    except KeyboardInterrupt:
+        return 130
     except LaunchError as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 1

@@ -7,6 +7,6 @@ class Rule(metaclass=PoolMeta):
 
     @classmethod
     def _employees_rule_models(cls):
-        # couriers see their own employee record only
+        # couriers see their own employee record and user only
         return super()._employees_rule_models() | {
-            'company.employee', 'delivery.trip'}
+            'company.employee', 'delivery.trip', 'res.user'}

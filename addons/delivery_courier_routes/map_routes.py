@@ -34,17 +34,16 @@ import hmac
 import html
 import json
 import re
-import secrets
 import urllib.parse
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sql.functions import CurrentTimestamp
 from werkzeug.security import safe_join
 
-from trytond import backend, config
+from trytond import config
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, fields
+from trytond.model import ModelSQL
+from trytond.modules.delivery_crm.secret import StoredSecretMixin
 from trytond.pool import Pool
 from trytond.protocols.wrappers import (
     HTTPStatus, Response, send_file, with_pool, with_transaction)
@@ -100,10 +99,6 @@ def leaflet_root():
     return root
 
 
-def configured_secret():
-    return config.get(SECTION, 'map_key', default='') or ''
-
-
 def sign(secret, database, trip_id, date):
     "The key of the map of a trip"
     message = f'{database}\n{int(trip_id)}\n{date.isoformat()}'
@@ -143,57 +138,14 @@ def map_urls(trips):
     return result
 
 
-class MapKey(ModelSQL):
+class MapKey(StoredSecretMixin, ModelSQL):
     """Trip Map Key
 
     The secret of the map links when the configuration has no
-    [delivery_courier_routes] map_key: one row, id 1, made when the module
-    is activated (or, if it was deleted, by the first link asked for).
-    Deleting it invalidates every link given so far."""
+    [delivery_courier_routes] map_key. Deleting it invalidates every link
+    given so far."""
     __name__ = 'delivery.trip.map.key'
-    secret = fields.Char("Secret", required=True, strip=False)
-
-    @classmethod
-    def __register__(cls, module):
-        super().__register__(module)
-        if cls._stored() is None:
-            cls._insert(Transaction())
-
-    @classmethod
-    def _stored(cls):
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.secret, where=table.id == 1))
-        row = cursor.fetchone()
-        return row[0] if row and row[0] else None
-
-    @classmethod
-    def _insert(cls, transaction):
-        table = cls.__table__()
-        secret = secrets.token_urlsafe(48)
-        transaction.connection.cursor().execute(*table.insert(
-                [table.id, table.secret, table.create_uid, table.create_date],
-                [[1, secret, 0, CurrentTimestamp()]]))
-        return secret
-
-    @classmethod
-    def get_secret(cls):
-        secret = configured_secret()
-        if secret:
-            return secret
-        secret = cls._stored()
-        if secret:
-            return secret
-        transaction = Transaction()
-        if not transaction.readonly:
-            return cls._insert(transaction)
-        try:
-            with transaction.new_transaction() as writer:
-                return cls._insert(writer)
-        except backend.DatabaseIntegrityError:
-            # another process stored it first: read it in a fresh snapshot
-            with transaction.new_transaction(readonly=True):
-                return cls._stored()
+    _secret_config = (SECTION, 'map_key')
 
 
 # The page --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from trytond import config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.modules.delivery_crm.security import InputGuardMixin
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
@@ -31,7 +32,7 @@ UNASSIGNED_REASONS = [
     ]
 
 
-class Plan(Workflow, ModelSQL, ModelView):
+class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Trip Planning"
     __name__ = 'delivery.trip.plan'
 
@@ -465,7 +466,7 @@ def _local_seconds(value, date, timezone, default):
     return max(0, min(24 * 3600, seconds))
 
 
-class PlanDepot(ModelSQL):
+class PlanDepot(InputGuardMixin, ModelSQL):
     "Trip Planning - Depot"
     __name__ = 'delivery.trip.plan-delivery.hub'
     plan = fields.Many2One(
@@ -474,9 +475,10 @@ class PlanDepot(ModelSQL):
         'delivery.hub', "Depot", required=True, ondelete='CASCADE')
 
 
-class PlanUnassigned(ModelSQL, ModelView):
+class PlanUnassigned(InputGuardMixin, ModelSQL, ModelView):
     "Order Not Assigned"
     __name__ = 'delivery.trip.plan.unassigned'
+    _client_modes = frozenset()
     plan = fields.Many2One(
         'delivery.trip.plan', "Plan", required=True, ondelete='CASCADE')
     order = fields.Many2One(

@@ -10,6 +10,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
 from trytond.modules.currency.fields import Monetary
+from trytond.modules.delivery_crm.security import InputGuardMixin
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval
 from trytond.tools import grouped_slice
@@ -31,7 +32,7 @@ STOP_STATES = [
     ]
 
 
-class Trip(Workflow, ModelSQL, ModelView):
+class Trip(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Courier Trip"
     __name__ = 'delivery.trip'
     _rec_name = 'reference'
@@ -340,7 +341,7 @@ class Trip(Workflow, ModelSQL, ModelView):
                             trip=trip.rec_name))
 
 
-class TripStop(sequence_ordered(), ModelSQL, ModelView):
+class TripStop(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     "Trip Stop"
     __name__ = 'delivery.trip.stop'
 

@@ -4,9 +4,10 @@ from trytond.pool import PoolMeta
 from trytond.pyson import Eval
 
 from .contact import WEEKDAYS
+from .security import InputGuardMixin
 
 
-class Employee(metaclass=PoolMeta):
+class Employee(InputGuardMixin, metaclass=PoolMeta):
     __name__ = 'company.employee'
 
     hub = fields.Many2One(

@@ -26,6 +26,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .distribution import balance, ranges
 from .exceptions import ContactError
 from .party import CHANNELS
+from .security import InputGuardMixin
 
 REASONS = [
     ('delivery_reminder', "Delivery Reminder"),
@@ -66,7 +67,7 @@ def local_day_start(company, date):
     return start
 
 
-class ContactRule(
+class ContactRule(InputGuardMixin,
         DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "Contact Rule"
     __name__ = 'delivery.contact.rule'
@@ -133,7 +134,7 @@ class ContactRule(
         return result
 
 
-class Contact(ModelSQL, ModelView):
+class Contact(InputGuardMixin, ModelSQL, ModelView):
     "Customer Contact"
     __name__ = 'delivery.contact'
     company = fields.Many2One('company.company', "Company", required=True)
@@ -266,7 +267,7 @@ class Contact(ModelSQL, ModelView):
         return callback
 
 
-class ContactTask(Workflow, ModelSQL, ModelView):
+class ContactTask(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Contact Task"
     __name__ = 'delivery.contact.task'
     company = fields.Many2One(

@@ -28,3 +28,8 @@ class TariffError(ValidationError):
 
 class OrderError(ValidationError):
     pass
+
+
+class InputError(ValidationError):
+    "A value a client sent that the server does not store"
+    pass

@@ -6,9 +6,10 @@ from trytond.model import (
 from trytond.transaction import Transaction
 
 from .coordinates import CoordinatesMixin
+from .security import InputGuardMixin
 
 
-class Hub(DeactivableMixin, CoordinatesMixin, ModelSQL, ModelView):
+class Hub(InputGuardMixin, DeactivableMixin, CoordinatesMixin, ModelSQL, ModelView):
     "Delivery Hub"
     __name__ = 'delivery.hub'
     _rec_name = 'name'

@@ -1,5 +1,10 @@
 # This file is part of the Delivery CRM for Tryton.
+from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
+
+from .security import InputGuardMixin, server_fields
 
 
 class Rule(metaclass=PoolMeta):
@@ -46,3 +51,31 @@ class Cron(metaclass=PoolMeta):
                 ('delivery.order|invoice_period_cron',
                     "Invoice Delivered Orders of the Last Month"),
                 ])
+
+
+class ModelFieldAccess(metaclass=PoolMeta):
+    __name__ = 'ir.model.field.access'
+
+    @classmethod
+    def check(cls, model_name, fields, mode='read', raise_exception=True):
+        """Also refuse the server fields of the delivery models to clients
+        (security.InputGuardMixin): create and write check their fields
+        here, before anything is written, and only for calls that check
+        access (RPC); buttons, wizards and server code do not."""
+        result = super().check(
+            model_name, fields, mode=mode, raise_exception=raise_exception)
+        transaction = Transaction()
+        if (mode != 'write' or not result or not transaction.user
+                or not transaction.check_access):
+            return result
+        Model = Pool().get(model_name)
+        if not issubclass(Model, InputGuardMixin):
+            return result
+        refused = sorted(server_fields(Model).intersection(fields))
+        if refused:
+            if not raise_exception:
+                return False
+            raise AccessError(gettext(
+                    'delivery_crm.msg_server_field',
+                    **Model.__names__(refused[0])))
+        return result

@@ -11,8 +11,10 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from .security import InputGuardMixin
 
-class MarketingSource(DeactivableMixin, ModelSQL, ModelView):
+
+class MarketingSource(InputGuardMixin, DeactivableMixin, ModelSQL, ModelView):
     "Marketing Source"
     __name__ = 'delivery.marketing.source'
     name = fields.Char(
@@ -28,7 +30,7 @@ class MarketingSource(DeactivableMixin, ModelSQL, ModelView):
         cls._order = [('name', 'ASC'), ('id', 'ASC')]
 
 
-class MarketingSourceCost(ModelSQL, ModelView):
+class MarketingSourceCost(InputGuardMixin, ModelSQL, ModelView):
     "Marketing Source Cost"
     __name__ = 'delivery.marketing.source.cost'
     source = fields.Many2One(

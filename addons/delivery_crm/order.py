@@ -25,6 +25,7 @@ from . import tariff as pure
 from .exceptions import OrderError
 from .geo import coordinates_error, haversine_km
 from .phone import parse
+from .security import InputGuardMixin
 from .sqlutil import insert
 from .tariffs import SERVICES
 
@@ -340,7 +341,7 @@ def _order_values(order):
     return values
 
 
-class Order(Workflow, ModelSQL, ModelView):
+class Order(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Delivery Order"
     __name__ = 'delivery.order'
     _rec_name = 'number'
@@ -1240,9 +1241,10 @@ class Order(Workflow, ModelSQL, ModelView):
         return ids
 
 
-class OrderLeg(sequence_ordered(), ModelSQL, ModelView):
+class OrderLeg(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     "Delivery Order Leg"
     __name__ = 'delivery.order.leg'
+    _client_modes = frozenset()
 
     order = fields.Many2One(
         'delivery.order', "Order", required=True, ondelete='CASCADE')
@@ -1326,9 +1328,10 @@ class OrderLeg(sequence_ordered(), ModelSQL, ModelView):
             moved='at_hub')
 
 
-class OrderEvent(ModelSQL, ModelView):
+class OrderEvent(InputGuardMixin, ModelSQL, ModelView):
     "Delivery Order Event"
     __name__ = 'delivery.order.event'
+    _client_modes = frozenset()
 
     order = fields.Many2One(
         'delivery.order', "Order", required=True, ondelete='CASCADE')
@@ -1387,7 +1390,7 @@ class OrderFail(Wizard):
         return 'end'
 
 
-class Departure(Workflow, ModelSQL, ModelView):
+class Departure(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Hub Departure"
     __name__ = 'delivery.departure'
     _rec_name = 'reference'

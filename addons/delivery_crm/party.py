@@ -16,6 +16,7 @@ from trytond.transaction import Transaction
 
 from .coordinates import CoordinatesMixin
 from .phone import parse
+from .security import InputGuardMixin
 
 CHANNELS = [
     ('call', "Call"),
@@ -31,7 +32,7 @@ TIMES = [
     ]
 
 
-class Party(metaclass=PoolMeta):
+class Party(InputGuardMixin, metaclass=PoolMeta):
     __name__ = 'party.party'
     SEARCH_LIMIT = 1000
 
@@ -268,11 +269,11 @@ def _company_region():
     return 'GE'
 
 
-class Address(CoordinatesMixin, metaclass=PoolMeta):
+class Address(InputGuardMixin, CoordinatesMixin, metaclass=PoolMeta):
     __name__ = 'party.address'
 
 
-class ContactMechanism(metaclass=PoolMeta):
+class ContactMechanism(InputGuardMixin, metaclass=PoolMeta):
     __name__ = 'party.contact_mechanism'
 
     @classmethod

@@ -16,13 +16,14 @@ from trytond.wizard import Button, StateReport, StateView, Wizard
 
 from .exceptions import PlanError
 from .party import CHANNELS
+from .security import InputGuardMixin
 
 
 def _company():
     return Transaction().context.get('company')
 
 
-class PlanTemplate(ModelSQL, ModelView):
+class PlanTemplate(InputGuardMixin, ModelSQL, ModelView):
     "Work Plan Template"
     __name__ = 'delivery.plan.template'
     name = fields.Char("Name", required=True, translate=True)
@@ -30,7 +31,7 @@ class PlanTemplate(ModelSQL, ModelView):
         'delivery.plan.template.line', 'template', "Lines")
 
 
-class PlanTemplateLine(sequence_ordered(), ModelSQL, ModelView):
+class PlanTemplateLine(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     "Work Plan Template Line"
     __name__ = 'delivery.plan.template.line'
     template = fields.Many2One(
@@ -52,7 +53,7 @@ class PlanTemplateLine(sequence_ordered(), ModelSQL, ModelView):
         return 0
 
 
-class Plan(Workflow, ModelSQL, ModelView):
+class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Work Plan"
     __name__ = 'delivery.plan'
     _states = {'readonly': Eval('state') == 'closed'}
@@ -187,7 +188,7 @@ class Plan(Workflow, ModelSQL, ModelView):
         pass
 
 
-class PlanTask(Workflow, ModelSQL, ModelView):
+class PlanTask(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Work Plan Task"
     __name__ = 'delivery.plan.task'
     _states = {'readonly': Eval('state') != 'planned'}

@@ -6,8 +6,12 @@
 No login: the page runs as root (user 0, no access rights, no record rules)
 and reads only the non-personal fields listed in ORDER_FIELDS and
 EVENT_FIELDS. Unknown, malformed and tampered tokens all get the same 404
-page; each of them is recorded as a `delivery.track.attempt` and an address
-with too many of them gets HTTP 429 for every tracking request.
+page; each of them is recorded as a failed `delivery.track.attempt`, and an
+address (an IP network) with more than [delivery_crm] track_max_failures of
+them in 10 minutes gets HTTP 429 for unknown tokens. A valid token still
+opens its page from such an address (many recipients may share one NAT):
+views are counted apart, with their own, generous limit
+([delivery_crm] track_max_views).
 """
 import datetime as dt
 import hashlib
@@ -22,10 +26,13 @@ from sql.aggregate import Count
 from trytond import config
 from trytond.i18n import gettext, ngettext
 from trytond.model import Index, ModelSQL, fields
+from trytond.pool import Pool
 from trytond.protocols.wrappers import (
     HTTPStatus, Response, with_pool, with_transaction)
 from trytond.transaction import Transaction
 from trytond.wsgi import app
+
+from .secret import StoredSecretMixin
 
 LANGUAGES = ['en', 'ka']
 DEFAULT_LANGUAGE = 'en'
@@ -46,15 +53,33 @@ def max_failures():
     return config.getint('delivery_crm', 'track_max_failures', default=20)
 
 
+def max_views():
+    return config.getint('delivery_crm', 'track_max_views', default=600)
+
+
+class TrackKey(StoredSecretMixin, ModelSQL):
+    """Tracking Page Key
+
+    The secret of the hashes of the addresses kept for rate limiting when
+    the configuration has no [delivery_crm] track_ip_key."""
+    __name__ = 'delivery.track.key'
+    _secret_config = ('delivery_crm', 'track_ip_key')
+
+
 class TrackAttempt(ModelSQL):
     """Tracking Page Attempt
 
-    One row per request for an unknown tracking token, kept for WINDOW.
-    Like res.user.login.attempt it counts per IP network ([session]
-    ip_network_4 / ip_network_6) and purges the old rows when it adds one;
-    unlike it, it stores only a keyed hash of the network."""
+    One row per request for a tracking page, kept for WINDOW: a failure
+    (unknown token) or a view (a page shown). Like res.user.login.attempt it
+    counts per IP network ([session] ip_network_4 / ip_network_6) and purges
+    the old rows when it adds one; unlike it, it stores only a keyed hash of
+    the network."""
     __name__ = 'delivery.track.attempt'
     ip_address = fields.Char("IP Address Hash", required=True, strip=False)
+    kind = fields.Selection([
+            ('failure', "Failure"),
+            ('view', "View"),
+            ], "Kind", required=True)
 
     @classmethod
     def __setup__(cls):
@@ -63,7 +88,12 @@ class TrackAttempt(ModelSQL):
         cls._sql_indexes.add(
             Index(t,
                 (t.ip_address, Index.Equality()),
+                (t.kind, Index.Equality()),
                 (t.create_date, Index.Range())))
+
+    @classmethod
+    def default_kind(cls):
+        return 'failure'
 
     @staticmethod
     def delay():
@@ -72,32 +102,35 @@ class TrackAttempt(ModelSQL):
     @classmethod
     def key(cls):
         "The hash of the requester's network"
+        pool = Pool()
+        TrackKey = pool.get('delivery.track.key')
         transaction = Transaction()
         _, network = transaction.remote_address()
-        secret = config.get('delivery_crm', 'track_ip_key', default='')
+        secret = TrackKey.get_secret()
         message = f'{transaction.database.name}:{network or ""}'
         return hmac.new(
             secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
     @classmethod
-    def add(cls, key):
-        """Record a failure in a transaction of its own: it is committed
+    def add(cls, key, kind='failure'):
+        """Record a request in a transaction of its own: it is committed
         whatever happens to the page's (read only) transaction"""
         with Transaction().new_transaction():
             table = cls.__table__()
             cursor = Transaction().connection.cursor()
             cursor.execute(*table.delete(
                     where=table.create_date < cls.delay()))
-            cls.create([{'ip_address': key}])
+            cls.create([{'ip_address': key, 'kind': kind}])
 
     @classmethod
-    def retry_after(cls, key):
-        """The seconds until the key may ask again, None if it is not
-        blocked"""
-        limit = max_failures()
+    def retry_after(cls, key, kind='failure'):
+        """The seconds until the key may ask again for kind, None if it is
+        not blocked"""
+        limit = max_failures() if kind == 'failure' else max_views()
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        where = (table.ip_address == key) & (table.create_date >= cls.delay())
+        where = ((table.ip_address == key) & (table.kind == kind)
+            & (table.create_date >= cls.delay()))
         cursor.execute(*table.select(Count(), where=where))
         count, = cursor.fetchone()
         if count <= limit:
@@ -331,17 +364,20 @@ def track(request, pool, token):
     lang = choose_language(request)
     with Transaction().set_context(language=lang):
         key = Attempt.key()
-        seconds = Attempt.retry_after(key)
-        if seconds is not None:
-            # no record: a blocked address must not fill the table
-            return too_many(lang, seconds)
         orders = []
         if TOKEN.fullmatch(token):
             # an equality on the unique, indexed column
             orders = Order.search(
                 [('tracking_token', '=', token)], limit=1, order=[])
+        # failures and views are limited apart: the guesses of one device
+        # must not lock out the recipients who share its address
+        kind = 'view' if orders else 'failure'
+        seconds = Attempt.retry_after(key, kind)
+        if seconds is not None:
+            # no record: a blocked address must not fill the table
+            return too_many(lang, seconds)
+        Attempt.add(key, kind)
         if not orders:
-            Attempt.add(key)
             return not_found(lang)
         order, = orders
         return tracking_page(pool, lang, order.id)

@@ -40,3 +40,20 @@ def insert(table, columns, rows, returning=True, batch=1000):
                 cursor.execute(*table.insert(columns, [row]))
                 ids.append(cursor.lastrowid)
     return ids
+
+
+def serialise(Model):
+    """Make the rest of the transaction the only writer of Model's table
+    until it ends.
+
+    PostgreSQL: a table lock. SQLite has no table locks, and its transaction
+    starts only at the first write (BEGIN IMMEDIATE), so what was read
+    before may be stale by then: an UPDATE that changes nothing starts the
+    transaction now, every other writer waits for its end, and what this
+    transaction reads from here on is current."""
+    if backend.name == 'sqlite':
+        table = Model.__table__()
+        Transaction().connection.cursor().execute(*table.update(
+                [table.id], [table.id], where=table.id < 0))
+    else:
+        Model.lock()

@@ -17,6 +17,7 @@ from trytond.transaction import Transaction
 
 from . import tariff as pure
 from .exceptions import TariffError
+from .security import InputGuardMixin
 
 SERVICES = [
     ('same_day', "Same Day"),
@@ -30,7 +31,7 @@ def _company():
     return Transaction().context.get('company')
 
 
-class Configuration(ModelSingleton, ModelSQL, ModelView):
+class Configuration(InputGuardMixin, ModelSingleton, ModelSQL, ModelView):
     "Delivery Configuration"
     __name__ = 'delivery.configuration'
 
@@ -73,7 +74,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         return dt.time(19, 0)
 
 
-class Zone(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
+class Zone(InputGuardMixin, DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "Delivery Zone"
     __name__ = 'delivery.zone'
 
@@ -125,7 +126,7 @@ class Zone(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                     ])]
 
 
-class Tariff(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
+class Tariff(InputGuardMixin, DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "Delivery Tariff"
     __name__ = 'delivery.tariff'
 
@@ -221,7 +222,7 @@ class Tariff(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                     ])]
 
 
-class TariffCategory(ModelSQL):
+class TariffCategory(InputGuardMixin, ModelSQL):
     "Delivery Tariff - Party Category"
     __name__ = 'delivery.tariff-party.category'
     tariff = fields.Many2One(
@@ -230,7 +231,7 @@ class TariffCategory(ModelSQL):
         'party.category', "Category", required=True, ondelete='CASCADE')
 
 
-class TariffRule(sequence_ordered(), ModelSQL, ModelView):
+class TariffRule(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     "Delivery Tariff Rule"
     __name__ = 'delivery.tariff.rule'
 
@@ -341,7 +342,7 @@ class TariffRule(sequence_ordered(), ModelSQL, ModelView):
             minimum_price=self.minimum_price)
 
 
-class HubLink(ModelSQL, ModelView):
+class HubLink(InputGuardMixin, ModelSQL, ModelView):
     "Line-haul Link"
     __name__ = 'delivery.hub.link'
 

@@ -32,6 +32,7 @@ BIN = Path(sys.executable).parent
 DATABASE = 'track_test'
 PREFERRED_PORT = 8210
 MAX_FAILURES = 5
+MAX_VIEWS = 12
 ADMIN_PASSWORD = 'Track#Admin-2026'
 
 # personal data of the order: none of it may reach the page
@@ -210,7 +211,8 @@ class TrackingPageTestCase(unittest.TestCase):
             f"listen = 127.0.0.1:{cls.port}\n"
             "num_proxies = 1\n"
             "[delivery_crm]\n"
-            f"track_max_failures = {MAX_FAILURES}\n")
+            f"track_max_failures = {MAX_FAILURES}\n"
+            f"track_max_views = {MAX_VIEWS}\n")
         cls.db_path = cls.directory / f'{DATABASE}.sqlite'
         cls.db_path.touch()
         passfile = cls.directory / 'admin.pass'
@@ -302,11 +304,12 @@ class TrackingPageTestCase(unittest.TestCase):
         "ir.lang.strftime puts no-break spaces in the dates"
         return text.replace('\xa0', ' ')
 
-    def attempts(self):
+    def attempts(self, kind='failure'):
         "The stored attempts, read straight from the SQLite file"
         with sqlite3.connect(self.db_path) as connection:
             return [r[0] for r in connection.execute(
-                    'SELECT ip_address FROM delivery_track_attempt')]
+                    'SELECT ip_address FROM delivery_track_attempt '
+                    'WHERE kind = ?', (kind,))]
 
     def assertPublicPage(self, text, lang):
         self.assertIn(f'<html lang="{lang}">', text)
@@ -443,14 +446,14 @@ class TrackingPageTestCase(unittest.TestCase):
         self.assertEqual(status, 200)
 
     def test_rate_limit(self):
-        "More than N failures: 429 for every tracking request of the address"
+        """More than N failures: 429 for unknown tokens of the address, the
+        valid token still opens (recipients behind one NAT)"""
         address = '192.0.2.5'
         for _ in range(MAX_FAILURES + 1):
             status, _, _ = self.fetch(secrets.token_urlsafe(18), address)
             self.assertEqual(status, 404)
         count = len(self.attempts())
-        for token in [secrets.token_urlsafe(18), self.tampered(),
-                self.data['token']]:
+        for token in [secrets.token_urlsafe(18), self.tampered(), 'x' * 3]:
             with self.subTest(token=token):
                 status, headers, text = self.fetch(token, address)
                 self.assertEqual(status, 429)
@@ -460,14 +463,42 @@ class TrackingPageTestCase(unittest.TestCase):
                 self.assertNotIn(self.data['number'], text)
                 self.assertIn("Too many attempts", text)
         status, headers, text = self.fetch(
-            self.data['token'], address, '?lang=ka')
+            secrets.token_urlsafe(18), address, '?lang=ka')
         self.assertEqual(status, 429)
         self.assertIn('<html lang="ka">', text)
         # blocked requests are not recorded
         self.assertEqual(len(self.attempts()), count)
-        # another network is not blocked
-        status, _, _ = self.fetch(self.data['token'], '198.51.100.7')
+        # the valid token is not blocked by the failures of the address
+        status, _, text = self.fetch(self.data['token'], address)
         self.assertEqual(status, 200)
+        self.assertIn(self.data['number'], text)
+        # another network is not blocked
+        status, _, _ = self.fetch(secrets.token_urlsafe(18), '198.51.100.7')
+        self.assertEqual(status, 404)
+
+    def test_view_limit(self):
+        "Valid tokens have their own limit per address: M views, then 429"
+        address = '192.0.2.9'
+        for _ in range(MAX_VIEWS):
+            status, _, _ = self.fetch(self.data['token'], address)
+            self.assertEqual(status, 200)
+        status, headers, text = self.fetch(self.data['token'], address)
+        self.assertEqual(status, 429)
+        self.assertNotIn(self.data['number'], text)
+        self.assertTrue(0 < int(headers['Retry-After']) <= 600)
+        # views do not count as failures: an unknown token still gets 404
+        status, _, _ = self.fetch(secrets.token_urlsafe(18), address)
+        self.assertEqual(status, 404)
+
+    def test_address_key_generated(self):
+        """Without [delivery_crm] track_ip_key the server generates its key
+        once and keeps it; nobody reads it over RPC"""
+        with sqlite3.connect(self.db_path) as connection:
+            rows = connection.execute(
+                'SELECT id, secret FROM delivery_track_key').fetchall()
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0][0], 1)
+        self.assertGreaterEqual(len(rows[0][1]), 48)
 
     def test_old_attempts_purged(self):
         "Recording a failure removes the attempts older than 10 minutes"
