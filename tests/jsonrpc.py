@@ -7,7 +7,42 @@ import urllib.request
 
 
 class RPCError(Exception):
-    pass
+    "An error answered by the server: a user error or anything else"
+
+    @property
+    def error(self):
+        return self.args[0] if self.args else None
+
+    @property
+    def is_user_error(self):
+        """True for an error made for a user (UserError, AccessError...): a
+        message and a description, and no Python traceback"""
+        error = self.error
+        return (isinstance(error, list) and len(error) == 2
+            and error[0] == 'UserError' and isinstance(error[1], list))
+
+    @property
+    def message(self):
+        "The message a user reads"
+        if self.is_user_error:
+            return self.error[1][0]
+        return str(self.error)
+
+
+def anonymous_call(url, database, method, *params):
+    "A call without a session, as sao's login dialog makes them"
+    data = json.dumps(
+        {'id': 1, 'method': method, 'params': list(params)}).encode()
+    request = urllib.request.Request(f'{url}/{database}/rpc/', data=data,
+        headers={'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise RPCError(f'HTTP {exc.code} on {method}') from exc
+    if answer.get('error'):
+        raise RPCError(answer['error'])
+    return answer['result']
 
 
 class Session:

@@ -157,7 +157,11 @@ def create_database(database, backend):
 
 def drop_database(database, backend):
     if backend == 'sqlite':
-        (VAR / 'db' / f'{database}.sqlite').unlink(missing_ok=True)
+        # with the journal of the database (WAL): left behind, it would be
+        # applied to the next database of that name
+        for suffix in ['', '-wal', '-shm']:
+            (VAR / 'db' / f'{database}.sqlite{suffix}').unlink(
+                missing_ok=True)
     else:
         import psycopg
         with psycopg.connect(PG_URI + 'postgres', autocommit=True) as conn:

@@ -58,7 +58,6 @@ class StopAction(InputGuardMixin, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('stop')
         t = cls.__table__()
         cls._sql_constraints += [
             ('user_key_unique', Unique(t, t.user, t.key),
@@ -272,11 +271,15 @@ def _parse_time(value):
                 'delivery_courier_routes.msg_stop_action_time'))
     try:
         when = dt.datetime.fromisoformat(value.replace('Z', '+00:00'))
-        if when.tzinfo is not None:
-            when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise StopActionError(gettext(
                 'delivery_courier_routes.msg_stop_action_time'))
+    if when.tzinfo is not None:
+        try:
+            when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            # beyond the years Python counts: as far as it goes (clamped)
+            when = dt.datetime.max if when.year > 1 else dt.datetime.min
     return when.replace(microsecond=0)
 
 
@@ -320,7 +323,8 @@ def _amount(value, stop):
     "The cash collected: a finite, non-negative amount, or None if not sent"
     if value in (None, ''):
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    if isinstance(value, bool) or not isinstance(
+            value, (str, int, float, Decimal)):
         amount = None
     else:
         try:

@@ -9,4 +9,5 @@ class Rule(metaclass=PoolMeta):
     def _employees_rule_models(cls):
         # couriers see their own employee record and user only
         return super()._employees_rule_models() | {
-            'company.employee', 'delivery.trip', 'res.user'}
+            'company.employee', 'delivery.trip', 'delivery.trip.stop.action',
+            'res.user'}

@@ -485,11 +485,6 @@ class PlanUnassigned(InputGuardMixin, ModelSQL, ModelView):
         'delivery.order', "Order", required=True, ondelete='CASCADE')
     reason = fields.Selection(UNASSIGNED_REASONS, "Reason", required=True)
 
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.__access__.add('plan')
-
 
 class Trip(metaclass=PoolMeta):
     __name__ = 'delivery.trip'

@@ -417,6 +417,21 @@ class TripStop(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     def default_kind(cls):
         return 'delivery'
 
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        """The cash to collect is the order's, at its delivery: the server
+        sets it, whoever creates the stop"""
+        pool = Pool()
+        Order = pool.get('delivery.order')
+        values = super().preprocess_values(mode, values)
+        if (mode == 'create' and values.get('order')
+                and 'cod_amount' not in values):
+            order = Order(values['order'])
+            values['cod_amount'] = (order.cod_amount
+                if values.get('kind', cls.default_kind()) == 'delivery'
+                else Decimal(0))
+        return values
+
     @fields.depends('trip', '_parent_trip.courier')
     def on_change_with_courier(self, name=None):
         return self.trip.courier if self.trip else None

@@ -282,11 +282,10 @@ class ContactTask(InputGuardMixin, Workflow, ModelSQL, ModelView):
         depends={'company'})
     branch = fields.Many2One('delivery.hub', "Branch", readonly=True)
     employee = fields.Many2One(
-        'company.employee', "Employee",
+        'company.employee', "Employee", readonly=True,
         domain=[('company', '=', Eval('company', -1))],
-        states={
-            'readonly': Eval('state') != 'open',
-            })
+        help="Who makes the contact: given by the contact list, changed "
+        "with Reassign.")
     reason = fields.Selection(REASONS, "Reason", required=True, readonly=True)
     rule = fields.Many2One(
         'delivery.contact.rule', "Rule", readonly=True, ondelete='SET NULL')
@@ -359,6 +358,10 @@ class ContactTask(InputGuardMixin, Workflow, ModelSQL, ModelView):
                     'invisible': Eval('state') != 'cancelled',
                     'depends': ['state'],
                     },
+                'reassign': {
+                    'invisible': Eval('state') != 'open',
+                    'depends': ['state'],
+                    },
                 })
 
     @staticmethod
@@ -429,6 +432,11 @@ class ContactTask(InputGuardMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('open')
     def reopen(cls, tasks):
+        pass
+
+    @classmethod
+    @ModelView.button_action('delivery_crm.wizard_contact_task_reassign')
+    def reassign(cls, tasks):
         pass
 
     @classmethod
@@ -823,6 +831,53 @@ class ContactTaskLog(Wizard):
                     'note': self.start.note,
                     'task': task.id,
                     }])
+        return 'end'
+
+
+class ContactTaskReassignStart(ModelView):
+    "Reassign Contact Tasks"
+    __name__ = 'delivery.contact.task.reassign.start'
+    company = fields.Many2One('company.company', "Company", readonly=True)
+    employee = fields.Many2One(
+        'company.employee', "Employee", required=True,
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            ('contact_duty', '=', True),
+            ],
+        help="The member of the contact staff who takes the tasks.")
+
+
+class ContactTaskReassign(Wizard):
+    "Reassign Contact Tasks"
+    __name__ = 'delivery.contact.task.reassign'
+    start = StateView('delivery.contact.task.reassign.start',
+        'delivery_crm.contact_task_reassign_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Reassign", 'reassign', 'tryton-ok', default=True),
+            ])
+    reassign = StateTransition()
+
+    def default_start(self, fields):
+        companies = {t.company.id for t in self.records}
+        return {'company': companies.pop() if len(companies) == 1 else None}
+
+    def transition_reassign(self):
+        pool = Pool()
+        Task = pool.get('delivery.contact.task')
+        employee = self.start.employee
+        tasks = Task.browse(self.records)
+        Task.lock(tasks)
+        for task in tasks:
+            if task.state != 'open':
+                raise ContactError(gettext(
+                        'delivery_crm.msg_contact_task_reassign_closed',
+                        task=task.rec_name, state=task.state_string))
+            if (task.company != employee.company
+                    or not employee.contact_duty):
+                raise ContactError(gettext(
+                        'delivery_crm.msg_contact_task_reassign_employee',
+                        task=task.rec_name, employee=employee.rec_name))
+        Task.write(list(tasks), {'employee': employee.id})
         return 'end'
 
 

@@ -16,7 +16,7 @@ class Rule(metaclass=PoolMeta):
 
         Modules extend the returned set to give their own models
         "own records" rules like the attendance module does."""
-        return {'delivery.contact', 'delivery.contact.task'}
+        return {'delivery.contact', 'delivery.contact.task', 'delivery.plan'}
 
     @classmethod
     def _get_context(cls, model_name):

@@ -344,6 +344,7 @@ def _order_values(order):
 class Order(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Delivery Order"
     __name__ = 'delivery.order'
+    _phone_fields = frozenset({'sender_phone', 'recipient_phone'})
     _rec_name = 'number'
 
     _editable = Eval('state').in_(['draft', 'confirmed'])
@@ -1271,7 +1272,6 @@ class OrderLeg(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('order')
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.from_hub, Index.Range()),
@@ -1347,7 +1347,6 @@ class OrderEvent(InputGuardMixin, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('order')
         cls._order = [('date', 'ASC'), ('id', 'ASC')]
         t = cls.__table__()
         cls._sql_indexes.update({

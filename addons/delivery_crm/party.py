@@ -8,7 +8,9 @@ from sql.conditionals import Case
 from sql.operators import ILike, Like
 
 from trytond import backend
+from trytond.i18n import gettext
 from trytond.model import Index, fields
+from trytond.model.modelstorage import is_leaf
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
@@ -16,7 +18,8 @@ from trytond.transaction import Transaction
 
 from .coordinates import CoordinatesMixin
 from .phone import parse
-from .security import InputGuardMixin
+from .exceptions import InputError
+from .security import EMAIL, WEBSITE, InputGuardMixin
 
 CHANNELS = [
     ('call', "Call"),
@@ -87,6 +90,51 @@ class Party(InputGuardMixin, metaclass=PoolMeta):
     order_currency = fields.Function(
         fields.Many2One('currency.currency', "Currency"),
         'get_order_statistics')
+
+    # the records of these fields that a user may see are those his record
+    # rules let through: searching customers by them must not tell more
+    _searched_by_rules = frozenset({
+            'delivery_contacts', 'delivery_contact_tasks', 'delivery_plans'})
+
+    @classmethod
+    def search_domain(cls, domain, active_test=None, tables=None):
+        transaction = Transaction()
+        if transaction.user and transaction.check_access:
+            domain = cls._domain_under_rules(domain)
+        return super().search_domain(
+            domain, active_test=active_test, tables=tables)
+
+    @classmethod
+    def _domain_under_rules(cls, domain):
+        """The domain with its clauses through _searched_by_rules made
+        subqueries of the target that apply the user's record rules
+        (trytond checks the access rights of the target of a dotted clause,
+        not its record rules)"""
+        if is_leaf(domain):
+            name, _, nested = domain[0].partition('.')
+            operator = domain[1]
+            if name not in cls._searched_by_rules or not (
+                    nested or operator in {'where', 'not where'}):
+                return domain
+            field = cls._fields[name]
+            Target = field.get_target()
+            if nested:
+                target_domain = [(nested, *domain[1:])]
+                operator = 'in'
+            else:
+                target_domain = domain[2]
+                operator = 'in' if operator == 'where' else 'not in'
+            target = Target.__table__()
+            found = Target.search(target_domain, order=[], query=True)
+            return ('id', operator, target.select(
+                    getattr(target, field.field),
+                    where=target.id.in_(found)))
+        elif not domain or list(domain) in (['OR'], ['AND']):
+            return domain
+        elif isinstance(domain[0], str) and domain[0] in {'OR', 'AND'}:
+            return [domain[0]] + [
+                cls._domain_under_rules(d) for d in domain[1:]]
+        return [cls._domain_under_rules(d) for d in domain]
 
     @classmethod
     def __setup__(cls):
@@ -282,6 +330,25 @@ class ContactMechanism(InputGuardMixin, metaclass=PoolMeta):
         t = cls.__table__()
         # phones are searched as people typed them too
         cls._sql_indexes.add(Index(t, (t.value, Index.Similarity())))
+
+    @classmethod
+    def validate_fields(cls, mechanisms, field_names):
+        super().validate_fields(mechanisms, field_names)
+        if field_names is None or field_names & {'type', 'value'}:
+            for mechanism in mechanisms:
+                mechanism.check_value_format()
+
+    def check_value_format(self):
+        "An e-mail looks like one; a website is an http(s) address"
+        value = (self.value or '').strip()
+        if not value:
+            return
+        if self.type == 'email' and not EMAIL.fullmatch(value):
+            raise InputError(gettext(
+                    'delivery_crm.msg_input_email', value=value[:100]))
+        if self.type == 'website' and not WEBSITE.match(value):
+            raise InputError(gettext(
+                    'delivery_crm.msg_input_website', value=value[:100]))
 
     @fields.depends()
     def _phone_country_codes(self):

@@ -11,8 +11,14 @@ from trytond.wizard import (
 from .exceptions import RegistrationError
 from .party import CHANNELS, TIMES, _company_region
 from .phone import parse
+from .security import EMAIL, check_view_input
 
 SIMILAR_NAME = 0.85
+# the longest texts of the form
+SIZES = {
+    'name': 200, 'mobile': 40, 'phone': 40, 'email': 254, 'street': 1000,
+    'city': 100, 'needs': 5000,
+    }
 
 
 class RegisterStart(ModelView):
@@ -91,6 +97,14 @@ class Register(Wizard):
         """Return (mobile, phone, email) normalised or raise a
         RegistrationError that says what to correct"""
         start = self.start
+        check_view_input(start, SIZES)
+        if not (start.name or '').strip():
+            raise RegistrationError(gettext(
+                    'delivery_crm.msg_register_name_blank'))
+        if start.email and not EMAIL.fullmatch(start.email.strip()):
+            raise RegistrationError(gettext(
+                    'delivery_crm.msg_register_invalid_email',
+                    email=start.email))
         mobile = self._parse(start.mobile)
         if mobile and not mobile.mobile:
             raise RegistrationError(gettext(
@@ -100,7 +114,7 @@ class Register(Wizard):
             raise RegistrationError(gettext(
                     'delivery_crm.msg_register_mobile_required'))
         phone = self._parse(start.phone)
-        email = start.email.lower() if start.email else None
+        email = start.email.strip().lower() if start.email else None
         if not (mobile or phone or email):
             raise RegistrationError(gettext(
                     'delivery_crm.msg_register_no_contact'))
@@ -131,8 +145,10 @@ class Register(Wizard):
                         ('value', 'in', values),
                         ])}
         if self.start.city:
-            name = self.start.name
+            name = self.start.name.strip()
             first = name.split()[0] if name.split() else name
+            # the first word as it is: no wildcard of LIKE in it
+            first = first.replace('\\', '').replace('%', '').replace('_', '')
             candidates = {a.party for a in Address.search([
                         ('city', 'ilike', self.start.city),
                         ('party.name', 'ilike', f'%{first}%'),
@@ -175,7 +191,7 @@ class Register(Wizard):
             'country': countries[0].id if countries else None,
             }
         values = {
-            'name': start.name,
+            'name': start.name.strip(),
             'delivery_customer': True,
             'marketing_source': start.marketing_source.id,
             'wants_sms': start.wants_sms,

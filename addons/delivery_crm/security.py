@@ -22,6 +22,7 @@ The pure checks (``input_problem``) are free of the ORM.
 """
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 
 from sql import Literal
@@ -45,6 +46,10 @@ NUMBER_MAX = 10 ** 15
 YEAR_MIN, YEAR_MAX = 1900, 2199
 # fields of every model that only the ORM writes
 ORM_FIELDS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
+# a phone number as people write it, before it is normalised
+PHONE = re.compile(r'\+?[0-9 ()./-]{3,40}')
+EMAIL = re.compile(r'[^@\s]+@[^@\s]+\.[^@\s]+')
+WEBSITE = re.compile(r'https?://[^\s]+', re.IGNORECASE)
 
 
 def input_problem(kind, value, size=None):
@@ -118,6 +123,10 @@ class InputGuardMixin:
     # what a client may do to the records of the model: the records of a
     # history, a log or a computation are the server's alone
     _client_modes = frozenset({'create', 'write', 'delete'})
+    # texts that may be empty but not blank (spaces only)
+    _blank_refused = frozenset({'name'})
+    # texts that hold a phone number
+    _phone_fields = frozenset()
 
     @classmethod
     def _input_size(cls, name, field):
@@ -133,6 +142,14 @@ class InputGuardMixin:
                 continue
             problem = input_problem(
                 field._type, value, cls._input_size(name, field))
+            if (not problem and isinstance(value, str) and value
+                    and not value.strip()
+                    and name in cls._blank_refused):
+                problem = 'msg_input_blank', {}
+            if (not problem and isinstance(value, str) and value.strip()
+                    and name in cls._phone_fields
+                    and not PHONE.fullmatch(value.strip())):
+                problem = 'msg_input_phone', {}
             if problem:
                 msg_id, variables = problem
                 raise InputError(gettext(
@@ -141,9 +158,9 @@ class InputGuardMixin:
 
     @classmethod
     def preprocess_values(cls, mode, values):
-        values = super().preprocess_values(mode, values)
+        # before anything else reads them
         cls.check_input(values)
-        return values
+        return super().preprocess_values(mode, values)
 
     @classmethod
     def check_modification(cls, mode, records, values=None, external=False):
@@ -198,3 +215,38 @@ class InputGuardMixin:
         for name in server_fields(cls):
             default.setdefault(name, defaults.get(name))
         return super().copy(records, default=default)
+
+
+def check_view_input(record, sizes=None):
+    """Refuse what a client sent in the form of a wizard (a ModelView that
+    is not stored): the checks of InputGuardMixin, with the text sizes of
+    sizes ({field name: size}), and references to records that exist"""
+    Model = record.__class__
+    sizes = sizes or {}
+    for name, field in Model._fields.items():
+        if isinstance(field, fields.Function) or name == 'id':
+            continue
+        value = getattr(record, name, None)
+        if isinstance(field, (fields.Many2One, fields.Many2Many,
+                    fields.One2Many)):
+            records = (list(value or []) if not isinstance(
+                    field, fields.Many2One) else [value] if value else [])
+            ids = {r.id for r in records if r.id is not None and r.id >= 0}
+            Target = field.get_target()
+            if ids and issubclass(Target, ModelStorage):
+                with Transaction().set_context(active_test=False):
+                    found = {r.id for r in Target.search(
+                            [('id', 'in', list(ids))])}
+                missing = ids - found
+                if missing:
+                    raise InputError(gettext(
+                            'delivery_crm.msg_input_reference',
+                            **Model.__names__(name), value=min(missing)))
+            continue
+        problem = input_problem(field._type, value,
+            sizes.get(name) or getattr(field, 'size', None))
+        if problem:
+            msg_id, variables = problem
+            raise InputError(gettext(
+                    f'delivery_crm.{msg_id}',
+                    **Model.__names__(name), **variables))

@@ -164,7 +164,6 @@ def make_trip(tryton):
                 'window_end': rpc_datetime(window_end),
                 'planned_arrival': rpc_datetime(
                     window_start + dt.timedelta(minutes=20)),
-                'cod_amount': {'__class__': 'Decimal', 'decimal': str(cod)},
                 })
     tryton.model(ORDER, 'confirm', orders)
     trip, = tryton.model('delivery.trip', 'create', [{
