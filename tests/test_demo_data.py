@@ -15,6 +15,7 @@ import pytest
 
 import demo_data
 import launch
+from tests import harness
 
 DATABASE = 'test_demo_data'
 
@@ -28,16 +29,15 @@ def connect(backend):
 
 @pytest.fixture(scope='module', params=['sqlite', 'postgresql'])
 def database(request):
+    """A copy of the demo database that the tests build once per run, as
+    `make demo` builds it (tools/launch.py prepare_database)"""
     backend = request.param
-    launch.drop_database(DATABASE, backend)
-    (launch.VAR / 'db' / f'{DATABASE}.{backend}.stamp').unlink(
-        missing_ok=True)
+    harness.clone(backend, DATABASE)
     uri = 'sqlite://' if backend == 'sqlite' else launch.PG_URI
     conf = launch.write_config(
         f'test-demo-data-{backend}', database={'uri': uri})
-    launch.prepare_database(conf, DATABASE, backend, 300)
     yield backend, conf
-    launch.drop_database(DATABASE, backend)
+    harness.drop(backend, DATABASE)
 
 
 def customers(connection):
@@ -73,8 +73,9 @@ def test_company_users_and_hubs(database):
 def test_customers_have_real_coordinates(database):
     with connect(database[0]) as connection:
         rows = customers(connection)
-    assert len(rows) == 300
-    assert len({r[1] for r in rows}) == 300, "party codes are unique"
+    assert len(rows) == harness.CUSTOMERS
+    assert len({r[1] for r in rows}) == harness.CUSTOMERS, (
+        "party codes are unique")
     cities = Counter(r[3] for r in rows)
     assert set(cities) == set(demo_data.CITIES)
     assert cities['Tbilisi'] > cities['Batumi'] > cities['Kutaisi']

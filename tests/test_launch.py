@@ -3,11 +3,16 @@
 what to do, never a traceback; and a database built by other module versions
 is updated."""
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+
+import pytest
 
 import launch
+from tests import harness
 
 LAUNCH = str(launch.ROOT / 'tools' / 'launch.py')
 
@@ -44,20 +49,96 @@ def test_postgresql_not_answering():
 
 
 def test_database_of_older_modules_is_updated(tmp_path):
+    """A database is created when missing (the demo database of the tests
+    is built so, tests/harness.py), reused when its stamp matches the
+    modules, updated when it does not"""
     database = 'test_launch'
     conf = launch.write_config('test-launch', database={'uri': 'sqlite://'})
-    launch.drop_database(database, 'sqlite')
+    harness.clone('sqlite', database)
     messages = []
     try:
-        launch.prepare_database(conf, database, 'sqlite', 20, messages.append)
-        assert "Creating" in messages[-1]
-        launch.prepare_database(conf, database, 'sqlite', 20, messages.append)
+        launch.prepare_database(
+            conf, database, 'sqlite', harness.CUSTOMERS, messages.append)
         assert "Reusing" in messages[-1]
         # the modules change: the stamp of the database no longer matches
         stamp = launch.VAR / 'db' / f'{database}.sqlite.stamp'
         stamp.write_text('built by delivery modules 7.x')
-        launch.prepare_database(conf, database, 'sqlite', 20, messages.append)
+        launch.prepare_database(
+            conf, database, 'sqlite', harness.CUSTOMERS, messages.append)
         assert "another version of the modules: updating" in messages[-1]
         assert stamp.read_text() == launch.modules_stamp()
     finally:
-        launch.drop_database(database, 'sqlite')
+        harness.drop('sqlite', database)
+
+
+CHILD = '''
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
+print(child.pid, flush=True)
+time.sleep(600)
+'''
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f'/proc/{pid}/stat') as stat:
+        return stat.read().split()[2] != 'Z'
+
+
+def test_stop_ends_the_children_too(tmp_path):
+    """trytond-worker and trytond-cron run jobs in child processes: stopping
+    one of the launcher's processes stops what it started"""
+    log = launch.LOG / 'test-launch-child.log'
+    log.unlink(missing_ok=True)
+    process = launch.start([sys.executable, '-c', CHILD], log.name)
+    deadline = time.monotonic() + 30
+    child = None
+    while time.monotonic() < deadline and child is None:
+        lines = log.read_text().split()
+        child = int(lines[-1]) if lines and lines[-1].isdigit() else None
+        time.sleep(0.1)
+    assert child and alive(child)
+    launch.stop([process], timeout=5)
+    assert process.poll() is not None
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child), "the child of a stopped process still runs"
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_demo_frees_its_port(signum):
+    """Ctrl+C on `make demo` (SIGINT to the launcher's process group) or a
+    SIGTERM to the launcher stops the server: the port is free again"""
+    database = 'test_launch_demo'
+    harness.clone('sqlite', database)
+    port = harness.free_port()
+    launcher = subprocess.Popen([sys.executable, LAUNCH, 'demo', '--port',
+            str(port), '--database', database,
+            '--customers', str(harness.CUSTOMERS)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not launch.port_in_use(port):
+            assert launcher.poll() is None, launcher.stdout.read()
+            assert time.monotonic() < deadline, "the demo did not start"
+            time.sleep(0.2)
+        if signum == signal.SIGINT:
+            os.killpg(launcher.pid, signum)
+        else:
+            launcher.send_signal(signum)
+        launcher.wait(30)
+        deadline = time.monotonic() + 15
+        while launch.port_in_use(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not launch.port_in_use(port), "the server still serves"
+        output = launcher.stdout.read()
+        assert 'Traceback' not in output, output
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+        harness.drop('sqlite', database)

@@ -9,6 +9,7 @@ import time
 import pytest
 
 import launch
+from tests import harness
 from tests.jsonrpc import RPCError, Session
 
 DATABASE = 'test_production'
@@ -17,17 +18,13 @@ PORTS = (8100, 8101)
 
 @pytest.fixture(scope='module')
 def layout():
-    launch.drop_database(DATABASE, 'postgresql')
-    (launch.VAR / 'db' / f'{DATABASE}.postgresql.stamp').unlink(
-        missing_ok=True)
-    conf = launch.write_config(
-        'test-prod-admin', database={'uri': launch.PG_URI})
-    launch.prepare_database(conf, DATABASE, 'postgresql', 200)
+    # a copy of the demo database the tests build once per run
+    harness.clone('postgresql', DATABASE)
     processes, _ = launch.production_layout(
         DATABASE, PORTS, log_prefix='test-prod')
     yield [f'http://127.0.0.1:{port}' for port in PORTS], processes
     launch.stop(processes)
-    launch.drop_database(DATABASE, 'postgresql')
+    harness.drop('postgresql', DATABASE)
 
 
 def login(url, user):

@@ -7,8 +7,8 @@ No login: the page runs as root (user 0, no access rights, no record rules)
 and reads only the non-personal fields listed in ORDER_FIELDS and
 EVENT_FIELDS. Unknown, malformed and tampered tokens all get the same 404
 page; each of them is recorded as a failed `delivery.track.attempt`, and an
-address (an IP network) with more than [delivery_crm] track_max_failures of
-them in 10 minutes gets HTTP 429 for unknown tokens. A valid token still
+address (an IP network) that made [delivery_crm] track_max_failures of them
+in 10 minutes gets HTTP 429 for unknown tokens. A valid token still
 opens its page from such an address (many recipients may share one NAT):
 views are counted apart, with their own, generous limit
 ([delivery_crm] track_max_views).
@@ -133,12 +133,12 @@ class TrackAttempt(ModelSQL):
             & (table.create_date >= cls.delay()))
         cursor.execute(*table.select(Count(), where=where))
         count, = cursor.fetchone()
-        if count <= limit:
+        if count < limit:
             return None
-        # it is unblocked when the (count - limit) oldest failures expire
+        # it is unblocked when the (count - limit + 1) oldest ones expire
         cursor.execute(*table.select(table.create_date,
                 where=where, order_by=[table.create_date.asc],
-                limit=1, offset=count - limit - 1))
+                limit=1, offset=count - limit))
         row = cursor.fetchone()
         seconds = WINDOW.total_seconds()
         if row and isinstance(row[0], dt.datetime):

@@ -1,6 +1,7 @@
 # This file is part of the Delivery CRM for Tryton.
 """Fixtures of the browser tests: a trytond server of their own on port 8200
-(SQLite database 'browser' built by tools/launch.py), Debian's Chromium for
+(SQLite database 'browser', a copy of the demo database that the tests build
+once per run with tools/launch.py, tests/harness.py), Debian's Chromium for
 pytest-playwright, a full-page screenshot of every failed test in
 tests/browser/screenshots/ and an RPC client (as admin) that tells the tests
 what a user should see: his language and the menu names translated in it.
@@ -20,11 +21,12 @@ SCREENSHOTS = HERE / 'screenshots'
 sys.path.insert(0, str(ROOT / 'tools'))
 import launch  # noqa: E402
 
+from tests import harness  # noqa: E402
 from tests.jsonrpc import Session  # noqa: E402
 
 PORT = 8200
 DATABASE = 'browser'
-CUSTOMERS = 300
+CUSTOMERS = harness.CUSTOMERS
 ADMIN = ('admin', launch.ADMIN_PASSWORD)
 
 CHROMIUM = '/usr/bin/chromium'
@@ -50,9 +52,11 @@ def server_url():
             f"Port {PORT} is already in use: the browser tests start their "
             "own trytond there; stop the program using it.")
     conf = launch.write_config(
-        'browser', web={'listen': f'127.0.0.1:{PORT}'})
+        'browser', web={'listen': f'127.0.0.1:{PORT}'},
+        delivery_crm={'public_url': f'http://127.0.0.1:{PORT}'})
     try:
-        launch.prepare_database(conf, DATABASE, 'sqlite', CUSTOMERS, log=print)
+        # a copy of the demo database the tests build once per run
+        harness.clone('sqlite', DATABASE, CUSTOMERS, log=print)
         process = launch.start(
             [launch.BIN / 'trytond', '-c', conf, '-d', DATABASE],
             'browser-server.log')
@@ -67,6 +71,7 @@ def server_url():
         yield f'http://127.0.0.1:{PORT}'
     finally:
         launch.stop([process])
+        harness.drop('sqlite', DATABASE)
 
 
 @pytest.fixture(scope='session')

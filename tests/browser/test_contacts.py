@@ -366,7 +366,8 @@ def test_log_contact_of_my_list(
     select = dialog.locator('select[name="result"]')
     for _ in range(10):
         select.select_option(value=json.dumps(result))
-        page.wait_for_timeout(300)
+        # what sao redraws comes back from the server: wait for it
+        page.wait_for_load_state('networkidle')
         if select.input_value() == json.dumps(result):
             break
     expect(select).to_have_value(json.dumps(result))

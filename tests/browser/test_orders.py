@@ -480,7 +480,7 @@ def record_failure(page, tryton, language, reason, note):
     # sao may redraw the fresh dialog and wipe the choice: choose again
     for _ in range(10):
         select.select_option(value=json.dumps(reason))
-        page.wait_for_timeout(300)
+        page.wait_for_load_state('networkidle')
         if select.input_value() == json.dumps(reason):
             break
     expect(select).to_have_value(json.dumps(reason))
@@ -681,7 +681,7 @@ def url_settled(page):
         if current == previous:
             return
         previous = current
-        page.wait_for_timeout(250)
+        page.wait_for_load_state('networkidle')
 
 
 def open_row(page, row):
@@ -762,7 +762,6 @@ def test_invoice_and_print(page, server_url, tryton, tmp_path, user):
             add_to_many2many(page, dialog.locator('input[name="customers"]'),
                 customer['mobile'][-5:], customer['name'])
         page.wait_for_load_state('networkidle')
-        page.wait_for_timeout(300)
         if date.input_value() == up_to and customers.count() == 1:
             break
     expect(date).to_have_value(up_to)

@@ -570,7 +570,7 @@ def test_schedule_of_the_day(page, server_url, tryton, day, info):
     # the calendar opens on today (the browser is in Tbilisi, as the
     # company): the next day is one click away. sao draws today's stops
     # first; a click before it is done draws the next day's stops twice
-    page.wait_for_timeout(1_000)
+    page.wait_for_load_state('networkidle')
     calendar.locator('.fc-next-button').click()
     page.wait_for_load_state('networkidle')
     date = day['date']
@@ -589,7 +589,8 @@ def test_schedule_of_the_day(page, server_url, tryton, day, info):
             page.wait_for_load_state('networkidle')
             calendar.locator('.fc-next-button').click()
             page.wait_for_load_state('networkidle')
-        page.wait_for_timeout(500)
+        page.wait_for_load_state('networkidle')
+        events.first.wait_for()
     assert titles == expected, (titles, expected)
     # the deliveries of our orders, with the courier of their trip, and
     # their pickups at the customer's; nothing of the order not planned
@@ -661,7 +662,7 @@ def test_profitability_of_the_day(page, server_url, tryton, day, info):
         if names and sorted(names) == sorted(
                 e['courier.']['rec_name'] for e in expected):
             break
-        page.wait_for_timeout(250)
+        page.wait_for_load_state('networkidle')
     values = {name: column(table, label) for name, label in labels.items()}
     assert sorted(values['courier']) == sorted(
         e['courier.']['rec_name'] for e in expected), values

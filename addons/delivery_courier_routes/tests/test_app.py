@@ -11,7 +11,6 @@ the browser: tests/browser/test_courier_app.py.
 import configparser
 import http.client
 import json
-import os
 import re
 import socket
 import subprocess
@@ -22,36 +21,18 @@ import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-try:
-    import polib
-except ImportError:  # only the Georgian texts are compared with it
-    polib = None
+import polib
+
+from trytond.modules.delivery_crm.tests.server import (
+    activated_database, free_port, tail)
 
 MODULE_DIR = Path(__file__).absolute().parent.parent
 STATIC = MODULE_DIR / 'static' / 'app'
 BIN = Path(sys.executable).parent
 DATABASE = 'courier_app_test'
 PREFERRED_PORT = 8212
-ADMIN_PASSWORD = 'Courier#App-Admin-2026'
 ROUTE = '/<database_name>/delivery/courier/'
 APP = f'/{DATABASE}/delivery/courier/'
-
-
-def free_port():
-    with socket.socket() as sock:
-        if sock.connect_ex(('127.0.0.1', PREFERRED_PORT)) != 0:
-            return PREFERRED_PORT
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def tail(path, lines=30):
-    try:
-        return '\n'.join(Path(path).read_text(errors='replace')
-            .splitlines()[-lines:])
-    except OSError:
-        return ''
 
 
 def registration_pending():
@@ -83,8 +64,6 @@ def app_messages():
 
 def ka_translations():
     "{id without msg_app_: Georgian} of locale/ka.po"
-    if polib is None:
-        return {}
     result = {}
     prefix = 'model:ir.message,text:msg_app_'
     for entry in polib.pofile(str(MODULE_DIR / 'locale' / 'ka.po')):
@@ -100,14 +79,12 @@ class CourierAppRoutesTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         pending = registration_pending()
-        if pending:
-            raise unittest.SkipTest(
-                f"delivery_courier_routes does not serve the app yet: "
-                f"{pending}")
+        assert not pending, (
+            f"delivery_courier_routes does not serve the app: {pending}")
         tmp = tempfile.TemporaryDirectory(prefix='delivery-courier-app-')
         cls.addClassCleanup(tmp.cleanup)
         cls.directory = Path(tmp.name)
-        cls.port = free_port()
+        cls.port = free_port(PREFERRED_PORT)
         conf = cls.directory / 'trytond.conf'
         conf.write_text(
             "[database]\n"
@@ -116,28 +93,10 @@ class CourierAppRoutesTestCase(unittest.TestCase):
             "language = en\n"
             "[web]\n"
             f"listen = 127.0.0.1:{cls.port}\n")
-        (cls.directory / f'{DATABASE}.sqlite').touch()
-        passfile = cls.directory / 'admin.pass'
-        passfile.write_text(ADMIN_PASSWORD)
-        env = {k: v for k, v in os.environ.items()
-            if not k.startswith('TRYTOND')
-            and k not in {'DB_NAME', 'DB_CACHE'}}
-        env.update(TRYTOND_CONFIG=str(conf), TRYTONPASSFILE=str(passfile))
-
-        admin_log = cls.directory / 'admin.log'
-        with admin_log.open('w') as log:
-            admin = subprocess.run([
-                    str(BIN / 'trytond-admin'), '-c', str(conf),
-                    '-d', DATABASE, '--all',
-                    '-u', 'delivery_courier_routes',
-                    '--activate-dependencies', '-l', 'ka',
-                    '--email', 'admin@example.com'],
-                env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, timeout=1200)
-        if admin.returncode:
-            raise AssertionError(
-                "trytond-admin could not activate delivery_courier_routes:\n"
-                + tail(admin_log))
+        # the database of every HTTP test of the delivery modules
+        env = activated_database(
+            cls.directory, DATABASE, 'delivery_courier_routes')
+        env.update(TRYTOND_CONFIG=str(conf))
 
         cls.server_log = cls.directory / 'server.log'
         log = cls.server_log.open('w')
@@ -304,8 +263,6 @@ class CourierAppRoutesTestCase(unittest.TestCase):
         "?lang=ka: the messages as locale/ka.po translates them"
         english = app_messages()
         georgian = ka_translations()
-        if polib is None:
-            self.skipTest("polib is not installed")
         self.assertIn('title', georgian,
             "locale/ka.po has no Georgian for msg_app_title")
         for query, headers in [

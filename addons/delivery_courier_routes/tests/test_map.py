@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import html
 import json
-import os
 import re
 import socket
 import sqlite3
@@ -33,11 +32,13 @@ from pathlib import Path
 
 import polib
 
+from trytond.modules.delivery_crm.tests.server import (
+    ADMIN_PASSWORD, activated_database, free_port, tail)
+
 MODULE_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DATABASE = 'map_test'
 PREFERRED_PORTS = (8220, 8221)
-ADMIN_PASSWORD = 'Map#Admin-2026'
 NOBODY = ('nobody', 'Nobody#Reads-Trips-2026')
 MAP_KEY = 'a-test-secret-for-the-map-links'
 FAKE_LEAFLET_JS = b'/* leaflet.js stand-in of test_map */\nwindow.L = {};\n'
@@ -179,24 +180,6 @@ print(json.dumps(result))
 '''
 
 
-def free_port(preferred, taken=()):
-    with socket.socket() as sock:
-        if (preferred not in taken
-                and sock.connect_ex(('127.0.0.1', preferred)) != 0):
-            return preferred
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def tail(path, lines=30):
-    try:
-        return '\n'.join(Path(path).read_text(errors='replace')
-            .splitlines()[-lines:])
-    except OSError:
-        return ''
-
-
 def registration_pending():
     "Why the module does not serve the map yet, or None"
     try:
@@ -334,10 +317,9 @@ class TripMapTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         pending = registration_pending()
-        if pending:
-            raise unittest.SkipTest(
-                "delivery_courier_routes does not serve the trip map yet: "
-                + pending)
+        assert not pending, (
+            "delivery_courier_routes does not serve the trip map: "
+            + pending)
         tmp = tempfile.TemporaryDirectory(prefix='delivery-map-')
         cls.addClassCleanup(tmp.cleanup)
         cls.directory = directory = Path(tmp.name)
@@ -350,13 +332,9 @@ class TripMapTestCase(unittest.TestCase):
         (directory / 'secret.js').write_text("outside the root")
 
         cls.db_path = directory / f'{DATABASE}.sqlite'
-        cls.db_path.touch()
-        passfile = directory / 'admin.pass'
-        passfile.write_text(ADMIN_PASSWORD)
-        env = {k: v for k, v in os.environ.items()
-            if not k.startswith('TRYTOND')
-            and k not in {'DB_NAME', 'DB_CACHE'}}
-        env['TRYTONPASSFILE'] = str(passfile)
+        # the database of every HTTP test of the delivery modules
+        env = activated_database(
+            directory, DATABASE, 'delivery_courier_routes')
 
         port_a = free_port(PREFERRED_PORTS[0])
         port_b = free_port(PREFERRED_PORTS[1], taken={port_a})
@@ -365,19 +343,6 @@ class TripMapTestCase(unittest.TestCase):
                 'map_key': MAP_KEY, 'leaflet_root': leaflet})
         # the same database without the options
         cls.server_b = Server(directory, 'server-b', port_b, env)
-
-        admin_log = directory / 'admin.log'
-        with admin_log.open('w') as log:
-            admin = subprocess.run([
-                    str(BIN / 'trytond-admin'), '-c', str(cls.server.conf),
-                    '-d', DATABASE, '--all', '-u', 'delivery_courier_routes',
-                    '--activate-dependencies', '--email', 'admin@example.com'],
-                env=cls.server.env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, timeout=1200)
-        if admin.returncode:
-            raise AssertionError(
-                "trytond-admin could not activate delivery_courier_routes:\n"
-                + tail(admin_log))
 
         setup = subprocess.run([sys.executable, '-c', SETUP,
                 str(cls.server.conf), DATABASE, json.dumps({
@@ -395,9 +360,7 @@ class TripMapTestCase(unittest.TestCase):
             raise AssertionError(
                 "Could not create the trip:\n" + setup.stderr[-4000:])
         cls.data = json.loads(setup.stdout.strip().splitlines()[-1])
-        if not cls.data['map_url']:
-            raise unittest.SkipTest(
-                "delivery.trip has no map_url field yet (trip.py)")
+        assert cls.data['map_url'], "delivery.trip has no map_url"
 
         for server in [cls.server, cls.server_b]:
             cls.addClassCleanup(server.stop)
