@@ -75,3 +75,32 @@ class Session:
 
     def model(self, model, method, *args):
         return self.call(f'model.{model}.{method}', *args, self.context)
+
+    def wizard(self, name, model, records, button, values):
+        """Run the wizard name on the records (ids) of model: its first view
+        filled with values, then its button"""
+        context = dict(self.context, active_model=model, active_ids=records,
+            active_id=records[0] if records else None)
+        sid, start, _ = self.call(f'wizard.{name}.create', context)
+        self.call(f'wizard.{name}.execute', sid, {}, start, context)
+        return self.call(f'wizard.{name}.execute', sid, {start: values},
+            button, context)
+
+    def contact_task(self, employee, date, name):
+        """An open contact task of employee on date for a new customer
+        called name, made as the head of department makes one: the
+        customer, the day's list built again, the task reassigned"""
+        hub, = self.model('company.employee', 'read', [employee], ['hub'])
+        party, = self.model('party.party', 'create', [{
+                    'name': name, 'delivery_customer': True,
+                    'branch': hub['hub']}])
+        day = {'__class__': 'date', 'year': date.year, 'month': date.month,
+            'day': date.day}
+        self.wizard('delivery.contact.day', 'delivery.contact.task', [],
+            'build', {'company': self.context['company'], 'date': day})
+        task, = self.model('delivery.contact.task', 'search', [
+                ('party', '=', party), ('date', '=', day)], 0, 1, None)
+        self.wizard('delivery.contact.task.reassign', 'delivery.contact.task',
+            [task], 'reassign', {'employee': employee,
+                'company': self.context['company']})
+        return task

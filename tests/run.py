@@ -15,7 +15,8 @@ Suites (lane):
                                  PostgreSQL
   demo-data-sqlite, demo-data-postgresql  the demo-data generator
   security-sqlite, security-postgresql    attacks with the demo logins
-  launch (sqlite)                starting and stopping the demo
+  launch (postgresql)            starting and stopping the demo (on SQLite;
+                                 the lane has the time)
   production (postgresql)        two web processes, worker and cron
   browser (sqlite)               Playwright driving Debian's Chromium
 
@@ -75,12 +76,15 @@ def unittest_names(backend):
 
 class Suite:
 
-    def __init__(self, name, lane, command, env=None, timeout=1800):
+    def __init__(self, name, lane, command, env=None, timeout=1800,
+            cleanup=None):
         self.name = name
         self.lane = lane
         self.command = command
         self.env = env or {}
         self.timeout = timeout
+        # called before and after the suite
+        self.cleanup = cleanup
         self.result = None  # (passed, failed, skipped)
         self.seconds = 0
         self.note = ''
@@ -91,16 +95,33 @@ class Suite:
             self.command) else 'pytest'
 
 
+def drop_pg_test_caches():
+    """trytond's test databases kept as templates ("test-<hash>" of the
+    modules and set-ups, not of their sources): none may outlive a run"""
+    import psycopg
+    with psycopg.connect(PG_URI + 'postgres', autocommit=True) as conn:
+        names = [r[0] for r in conn.execute(
+                "SELECT datname FROM pg_database "
+                "WHERE datname LIKE 'test-%' OR datname = 'test_delivery'")]
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def module_suite(backend, cache, timeout):
-    env = {'DB_CACHE': str(cache / backend)}
     if backend == 'sqlite':
-        env.update(TRYTOND_DATABASE_URI='sqlite://', DB_NAME=':memory:')
+        env = {'DB_CACHE': str(cache / backend),
+            'TRYTOND_DATABASE_URI': 'sqlite://', 'DB_NAME': ':memory:'}
+        cleanup = None
     else:
-        env.update(TRYTOND_DATABASE_URI=PG_URI, DB_NAME='test_delivery')
+        # activated databases cached as templates of PostgreSQL: a copy in
+        # a second instead of a pg_restore
+        env = {'DB_CACHE': 'postgresql://',
+            'TRYTOND_DATABASE_URI': PG_URI, 'DB_NAME': 'test_delivery'}
+        cleanup = drop_pg_test_caches
     return Suite(f'modules-{backend}', backend,
         [PY, str(ROOT / 'tests' / 'unittest_timed.py'),
             '--durations', str(DURATIONS), *unittest_names(backend)],
-        env, timeout)
+        env, timeout, cleanup)
 
 
 def pytest_suite(name, lane, paths, select=None, timeout=1800):
@@ -123,7 +144,8 @@ def suites(cache):
             ['tests/test_security.py'], 'sqlite', 900),
         pytest_suite('security-postgresql', 'postgresql',
             ['tests/test_security.py'], 'postgresql', 900),
-        pytest_suite('launch', 'sqlite', ['tests/test_launch.py'],
+        # SQLite, but the PostgreSQL lane has the time
+        pytest_suite('launch', 'postgresql', ['tests/test_launch.py'],
             timeout=900),
         pytest_suite('production', 'postgresql',
             ['tests/test_production_layout.py'], timeout=900),
@@ -204,6 +226,8 @@ def run(suite):
     LOG.mkdir(parents=True, exist_ok=True)
     log_path = LOG / f'test-{suite.name}.log'
     say(f"=== {suite.name} ({suite.lane} lane) started")
+    if suite.cleanup:
+        suite.cleanup()
     env = dict(os.environ, PYTHONUNBUFFERED='1', **suite.env)
     env['PYTHONPATH'] = os.pathsep.join(
         [str(ROOT)] + [p for p in [os.environ.get('PYTHONPATH')] if p])
@@ -226,6 +250,8 @@ def run(suite):
                     break
                 except subprocess.TimeoutExpired:
                     pass
+    if suite.cleanup:
+        suite.cleanup()
     suite.seconds = time.monotonic() - start
     output = log_path.read_text(errors='replace')
     counts = (parse_unittest(output) if suite.kind == 'unittest'

@@ -134,16 +134,8 @@ def test_two_people_close_the_same_task_at_once(layout):
     today = admin.call('model.ir.date.today', admin.context)
     tomorrow = dt.date(today['year'], today['month'], today['day']) \
         + dt.timedelta(days=1)
-    party, = admin.model('party.party', 'create', [{
-                'name': "Concurrent Customer", 'delivery_customer': True}])
-    task, = admin.model('delivery.contact.task', 'create', [{
-                'company': admin.context['company'],
-                'date': {'__class__': 'date', 'year': tomorrow.year,
-                    'month': tomorrow.month, 'day': tomorrow.day},
-                'party': party,
-                'employee': manager_employee['employee'],
-                'reason': 'better_offer',
-                }])
+    task = admin.contact_task(
+        manager_employee['employee'], tomorrow, "Concurrent Customer")
     sessions = [login(web1, 'manager2'), login(web2, 'manager2')]
     barrier = threading.Barrier(2)
     outcomes = [None, None]

@@ -270,17 +270,26 @@ def test_courier_reads_no_customer_nor_ledger(server, users):
         ['city'])
     mechanism = first(admin, 'party.contact_mechanism',
         [('party', '=', party['id'])], ['value'])
+    own_employee, _ = employee_of(users, 'courier')
+    own_party = admin.model('company.employee', 'read', [own_employee],
+        ['party'])[0]['party']
     for model, record, values in [
             ('party.party', party, {'name': "Renamed by a courier"}),
             ('party.address', address, {'city': "Nowhere"}),
             ('party.contact_mechanism', mechanism, {'value': '+995599000000'}),
             ]:
-        assert search_or_refused(courier, model, []) == []
+        # his own name, address and phone only
+        own = admin.model(model, 'search', [
+                ('id' if model == 'party.party' else 'party', '=',
+                    own_party)], 0, None, None)
+        assert set(search_or_refused(courier, model, [])) <= set(own)
         refused(courier.model, model, 'read', [record['id']], ['id'])
         refused(courier.model, model, 'write', [record['id']], values)
         refused(courier.model, model, 'delete', [record['id']])
     refused(courier.model, 'party.party', 'write', [party['id']],
         {'last_contact': rpc_datetime(dt.datetime(2020, 1, 1))})
+    refused(courier.model, 'party.party', 'write', [own_party],
+        {'name': "Renamed by himself"})
     refused(courier.model, 'party.party', 'create', [{'name': MARKER}])
     assert admin.model('party.party', 'read', [party['id']],
         ['name', 'last_contact'])[0] == party
@@ -704,7 +713,7 @@ DENY = re.compile(r'\["id", "=", -1\]')
 # the rule groups that restrict a role, by name, and how the table says it
 SCOPES = {
     "Own and team's": 'own+team', 'Own': 'own', 'Own trips': 'own',
-    'Own contacts': 'own',
+    'Own contacts': 'own', 'Parties: their own (read) for couriers': 'own',
     'Couriers see their own record': 'own', 'Users: own for couriers': 'own',
     'Dispatchers change couriers only': 'couriers',
     }

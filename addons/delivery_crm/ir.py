@@ -2,7 +2,7 @@
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .security import InputGuardMixin, server_fields
 
@@ -19,12 +19,23 @@ class Rule(metaclass=PoolMeta):
         return {'delivery.contact', 'delivery.contact.task', 'delivery.plan'}
 
     @classmethod
+    def _employee_parties_rule_models(cls):
+        """Models whose record rules use Eval('employee_parties'): the
+        parties of the user's employees (a courier reads his own name)"""
+        return {'party.party'}
+
+    @classmethod
     def _get_context(cls, model_name):
         pool = Pool()
         User = pool.get('res.user')
+        Employee = pool.get('company.employee')
         context = super()._get_context(model_name)
         if model_name in cls._employees_rule_models():
             context['employees'] = User.get_employees()
+        if model_name in cls._employee_parties_rule_models():
+            with without_check_access():
+                context['employee_parties'] = sorted({e.party.id
+                        for e in Employee.browse(User.get_employees())})
         return context
 
     @classmethod
@@ -32,7 +43,8 @@ class Rule(metaclass=PoolMeta):
         pool = Pool()
         User = pool.get('res.user')
         key = super()._get_cache_key(model_names)
-        if model_names & cls._employees_rule_models():
+        if model_names & (cls._employees_rule_models()
+                | cls._employee_parties_rule_models()):
             key = (*key, User.get_employees())
         return key
 

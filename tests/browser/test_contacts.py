@@ -103,32 +103,25 @@ def open_tasks(tryton, employee, today):
 
 
 def ensure_open_task(tryton, employee, today):
-    """Make sure that employee has an open task today.
+    """Make sure that employee has an open task today, as the head of
+    department would: the tasks are the server's, reassigned with Reassign.
 
-    An earlier run (or the head's check of the day) may have closed them
-    all: take an unassigned task of today, else give him a new customer to
-    call (the list has one task per customer and day)."""
+    An earlier test (or the head's check of the day) may have closed them
+    all: reassign an unassigned task of today, else a new customer's task."""
     if open_tasks(tryton, employee, today):
         return
     free = tryton.model(TASK, 'search', [
             ('employee', '=', None),
             ('date', '=', rpc_date(today)),
             ('state', '=', 'open'),
-            ], 0, 2, None)
+            ], 0, 1, None)
     if free:
-        tryton.model(TASK, 'write', free, {'employee': employee})
+        tryton.wizard('delivery.contact.task.reassign', TASK, free,
+            'reassign', {'employee': employee,
+                'company': tryton.context['company']})
     else:
-        party, = tryton.model('party.party', 'create', [{
-                    'name': f'{PREFIX} Contact {random.randrange(10**6):06d}',
-                    'delivery_customer': True,
-                    }])
-        tryton.model(TASK, 'create', [{
-                    'company': tryton.context['company'],
-                    'date': rpc_date(today),
-                    'party': party,
-                    'employee': employee,
-                    'reason': 'follow_up',
-                    }])
+        tryton.contact_task(employee, today,
+            f'{PREFIX} Contact {random.randrange(10**6):06d}')
     assert open_tasks(tryton, employee, today)
 
 

@@ -657,6 +657,10 @@ def search_list(page, tab, text):
     the tab after ours (a long list): search again then."""
     search = tab.locator('.filter-box input').first
     rows = tab.locator('.treeview tbody tr')
+    # the list the tab opened with first: drawn after our search, it would
+    # replace its result
+    expect(rows.first).to_be_visible()
+    page.wait_for_load_state('networkidle')
     for _ in range(5):
         search.fill(text)
         search.press('Enter')
@@ -664,6 +668,9 @@ def search_list(page, tab, text):
         try:
             expect(search).to_have_value(text, timeout=2_000)
             expect(rows).to_have_count(1, timeout=5_000)
+            # and still so once everything asked for has come back
+            page.wait_for_load_state('networkidle')
+            expect(rows).to_have_count(1, timeout=1_000)
             return rows
         except AssertionError:
             continue

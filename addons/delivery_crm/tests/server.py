@@ -40,7 +40,7 @@ def sources_stamp():
 def cache_folder():
     global _PROCESS_CACHE
     folder = os.environ.get('DB_CACHE')
-    if folder:
+    if folder and '://' not in folder:
         folder = Path(folder) / 'http'
     else:
         if _PROCESS_CACHE is None:

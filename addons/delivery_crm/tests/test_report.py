@@ -122,15 +122,27 @@ class BarcodeSvgTestCase(SvgAssertions, unittest.TestCase):
 class TemplateTestCase(unittest.TestCase):
     "The SVG helpers inside a translated genshi report template"
 
-    def render(self, body):
+    def render(self, body, **values):
         template = MarkupTemplate(
             '<html xmlns:py="http://genshi.edgewall.org/"><body>'
             + body + '</body></html>')
         # as trytond does for translatable reports
         template.filters.append(Translator(lambda text: text))
         return template.generate(
-            qr_svg=qr_svg, barcode_svg=barcode_svg, url=URL
+            qr_svg=qr_svg, barcode_svg=barcode_svg, url=URL, **values
             ).render(method='xml', encoding='utf-8').decode('utf-8')
+
+    def test_user_text_is_escaped(self):
+        "What users typed (names, notes, streets) is text, never markup"
+        typed = '<script>alert(1)</script><b onclick="x()">Nino</b>'
+        html = self.render('<div xml:lang="en">${name}</div>', name=typed)
+        self.assertNotIn('<script', html)
+        self.assertNotIn('<b ', html)
+        self.assertIn('&lt;script&gt;', html)
+        # the templates never mark a value as markup themselves
+        for name in TEMPLATES:
+            with open(os.path.join(MODULE, name), encoding='utf-8') as fp:
+                self.assertNotIn('Markup', fp.read(), name)
 
     def test_xml_lang_keeps_svg(self):
         html = self.render(

@@ -1,6 +1,7 @@
 # This file is part of the Delivery CRM for Tryton.
 import unittest
 
+from trytond.modules.delivery_crm.tests.tools import prepare_module
 from trytond.modules.delivery_sms.encoding import is_gsm7, segment
 from trytond.tests.test_tryton import ModuleTestCase
 
@@ -45,6 +46,12 @@ class EncodingTestCase(unittest.TestCase):
 class DeliverySmsTestCase(ModuleTestCase):
     "Test Delivery SMS module"
     module = 'delivery_sms'
+
+    @classmethod
+    def setUpClass(cls):
+        # its database built on the cached one of delivery_crm
+        prepare_module(cls.module)
+        super().setUpClass()
 
 
 del ModuleTestCase
