@@ -29,12 +29,14 @@ class RPCError(Exception):
         return str(self.error)
 
 
-def anonymous_call(url, database, method, *params):
-    "A call without a session, as sao's login dialog makes them"
+def post(rpc_url, method, params, authorization=None):
+    "The result of method called with params at rpc_url, or RPCError"
     data = json.dumps(
         {'id': 1, 'method': method, 'params': list(params)}).encode()
-    request = urllib.request.Request(f'{url}/{database}/rpc/', data=data,
+    request = urllib.request.Request(rpc_url, data=data,
         headers={'Content-Type': 'application/json'})
+    if authorization:
+        request.add_header('Authorization', authorization)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             answer = json.load(response)
@@ -43,6 +45,11 @@ def anonymous_call(url, database, method, *params):
     if answer.get('error'):
         raise RPCError(answer['error'])
     return answer['result']
+
+
+def anonymous_call(url, database, method, *params):
+    "A call without a session, as sao's login dialog makes them"
+    return post(f'{url}/{database}/rpc/', method, params)
 
 
 class Session:
@@ -58,20 +65,7 @@ class Session:
         self.context = self.call('model.res.user.get_preferences', True, {})
 
     def call(self, method, *params):
-        data = json.dumps(
-            {'id': 1, 'method': method, 'params': list(params)}).encode()
-        request = urllib.request.Request(self.url, data=data,
-            headers={'Content-Type': 'application/json'})
-        if self.authorization:
-            request.add_header('Authorization', self.authorization)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                answer = json.load(response)
-        except urllib.error.HTTPError as exc:
-            raise RPCError(f'HTTP {exc.code} on {method}') from exc
-        if answer.get('error'):
-            raise RPCError(answer['error'])
-        return answer['result']
+        return post(self.url, method, params, self.authorization)
 
     def model(self, model, method, *args):
         return self.call(f'model.{model}.{method}', *args, self.context)

@@ -519,3 +519,43 @@ def test_head_planned_vs_done(page, server_url, tryton, today, tmp_path):
         return
     for name in names:
         assert name in text, f"{name} is not in the printed report"
+
+
+def test_head_reassigns_a_task(page, server_url, tryton, today):
+    """The head of department (Georgian UI) moves an open task of one
+    contact manager to another with Reassign; in the form the owner of a
+    task is read-only, the server's"""
+    from test_orders import open_row, search_list
+    user = 'head'
+    info = user_record(tryton, user)
+    labels = labels_of(tryton, info['language'])
+    source = user_record(tryton, 'manager2')['employee']
+    target = user_record(tryton, 'manager')['employee']
+    ensure_open_task(tryton, source, today)
+    task = open_tasks(tryton, source, today)[0]
+    target_name, = [e['rec_name'] for e in tryton.model(
+            'company.employee', 'read', [target], ['rec_name'])]
+
+    menu = login(page, server_url, user)
+    tasks_menu = 'delivery_crm.menu_contact_task_form'
+    open_delivery(page, menu, labels, labels(tasks_menu))
+    tab, rows = open_from_menu(page, menu, labels, tasks_menu)
+    rows = search_list(page, tab, task['party.']['rec_name'])
+    open_row(page, rows.first)
+    employee = tab.locator('.form input[name="employee"]').first
+    expect(employee).to_be_visible()
+    expect(employee).not_to_be_editable()
+
+    tab.locator('.form button[name="reassign"]').click()
+    dialog = page.locator('.wizard-dialog')
+    expect(dialog).to_be_visible()
+    page.wait_for_load_state('networkidle')
+    choose(page, dialog.locator('input[name="employee"]'),
+        target_name[:4], target_name)
+    dialog.get_by_role('button', exact=True, name=button_label(
+            tryton, info['language'], 'delivery.contact.task.reassign',
+            'start', 'reassign', "Reassign")).click()
+    expect(dialog).to_have_count(0)
+    assert tryton.model(TASK, 'read', [task['id']], ['employee'])[0][
+        'employee'] == target
+    expect(employee).to_have_value(target_name)
