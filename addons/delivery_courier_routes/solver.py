@@ -133,7 +133,17 @@ SPEEDS = {
     }
 EPS = 1e-6
 LOAD_SCALE = 1000          # PyVRP loads: 1/1000 of a unit
-COST_SCALE = 100_000       # PyVRP cost units per unit of money
+# PyVRP costs: the most expensive vehicle's cost of one unit of distance
+# (a metre x scale); every other amount of money in the same units
+COST_UNITS = 100
+# PyVRP's initial penalty of a second of time warp, a unit of excess load
+# or of distance when the objective is money: the cost of 5 km of the most
+# expensive vehicle (PyVRP's own default, 50,000, for arcs that cost 10 per
+# metre); the penalty manager adapts it from there. The hierarchical
+# objective of the benchmarks (vehicles, then distance) keeps PyVRP's 50,000
+INITIAL_PENALTY = 5000 * COST_UNITS
+# the money units of the problems of the benchmark's baselines
+COST_SCALE = 100_000
 INT_INF = 1 << 40
 
 
@@ -1405,13 +1415,20 @@ class PyVRPEngine(Engine):
     cost_per_km x km + fixed cost of each vehicle used - prizes.
     required_mode: 'soft' (default) or 'hard', see the module doc.
     max_iterations: stop after so many iterations as well (determinism).
-    warm_start: start from the nearest neighbour plan."""
+    warm_start: start from the nearest neighbour plan (True), from PyVRP's
+    random solution as pyvrp.solve does (False), or (None, the default)
+    the nearest neighbour for the hierarchical objective and PyVRP's way
+    for money, where a warm start keeps the search near the nearest
+    neighbour's many couriers.
+    reduce_fleet: for money, try plans with a courier less (reduce_fleet
+    of the run)."""
     name = 'pyvrp'
 
     def __init__(
             self, clock='wall', prize_per_priority=10.0, scale=1,
             minimise_vehicles=False, required_mode='soft',
-            max_iterations=None, warm_start=True, display=False):
+            max_iterations=None, warm_start=None, display=False,
+            reduce_fleet=True):
         super().__init__(clock, prize_per_priority)
         if required_mode not in ('soft', 'hard'):
             raise ValueError("required_mode must be 'soft' or 'hard'")
@@ -1421,6 +1438,7 @@ class PyVRPEngine(Engine):
         self.max_iterations = max_iterations
         self.warm_start = warm_start
         self.display = display
+        self.reduce_fleet = reduce_fleet
 
     @staticmethod
     def available():
@@ -1458,6 +1476,15 @@ class _Deadline:
                 and self.iterations > self.max_iterations):
             return True
         return self.clock.now() >= self.end
+
+
+def money_units(cost_per_km):
+    """PyVRP's integer units of one unit of money: a metre of the most
+    expensive vehicle costs COST_UNITS (without a cost per km, as if it
+    cost 1 per km). The integer problem is then the same whatever the
+    currency: 0.3 or 3,000 per km."""
+    per_metre = max([c for c in cost_per_km if c > 0] or [1.0]) / 1000
+    return COST_UNITS / per_metre
 
 
 def _ceil(x):
@@ -1503,11 +1530,14 @@ class _PyVRPRun:
                 tw_early=_ceil(max(0, _number(d.opens, 0) or 0) * s),
                 tw_late=_floor(min(horizon, _number(d.closes, DAY)) * s))
             for k, d in enumerate(inst.depot_list)]
-        # vehicle types: identical vehicles share one
+        # money as integers, the same whatever the currency (0.3 or 3,000
+        # per km): the arcs cost what PyVRP's search and penalties are made
+        # for, and a cheaper vehicle keeps its ratio (see money_units)
+        self.money = money_units(inst.cost_per_km)
         self.units = np.array([
-                max(1, round(c * COST_SCALE / 1000 / s))
+                max(1, round(c / 1000 / s * self.money))
                 for c in inst.cost_per_km], dtype=np.int64)
-        fixed = np.rint(inst.fixed_cost * COST_SCALE).astype(np.int64)
+        fixed = np.rint(inst.fixed_cost * self.money).astype(np.int64)
         self.extra_fixed = 0
         if self.engine.minimise_vehicles:
             # more than any possible distance cost: fewest vehicles first
@@ -1543,7 +1573,7 @@ class _PyVRPRun:
         def prize_of(i):
             if inst.required[i]:
                 return (self.required_prize, False) if soft else (0, True)
-            return max(0, round(inst.prize[i] * COST_SCALE)), False
+            return max(0, round(inst.prize[i] * self.money)), False
 
         def window(i):
             early = _ceil(inst.tw_start[i] * s)
@@ -1596,13 +1626,25 @@ class _PyVRPRun:
         for g, (key, members) in enumerate(
                 zip(self.type_keys, self.type_members)):
             start, end, cap, unit, fixed, early, late, profile = key
-            result.append(pyvrp.VehicleType(
-                    num_available=(len(members) if fleet is None
-                        else max(0, min(len(members), fleet[g]))),
-                    capacity=list(cap), start_depot=start, end_depot=end,
-                    fixed_cost=fixed + extra,
-                    tw_early=early, tw_late=max(early, late),
-                    unit_distance_cost=unit, profile=profile))
+            available = (len(members) if fleet is None
+                else max(0, min(len(members), fleet[g])))
+            if available:
+                result.append(pyvrp.VehicleType(
+                        num_available=available,
+                        capacity=list(cap), start_depot=start, end_depot=end,
+                        fixed_cost=fixed + extra,
+                        tw_early=early, tw_late=max(early, late),
+                        unit_distance_cost=unit, profile=profile))
+            else:
+                # none of the type: PyVRP wants at least one of each type
+                # (the indices stay those of type_members); this one can
+                # carry nothing and go nowhere, so no feasible plan uses it
+                result.append(pyvrp.VehicleType(
+                        num_available=1, capacity=[0] * len(cap),
+                        start_depot=start, end_depot=end,
+                        fixed_cost=fixed + extra, tw_early=early,
+                        tw_late=early, shift_duration=0, max_distance=0,
+                        unit_distance_cost=unit, profile=profile))
         return result
 
     def make_data(self, fleet=None, extra_fixed=None, clients=None):
@@ -1613,10 +1655,13 @@ class _PyVRPRun:
             [self.distance] * len(self.duration), self.duration,
             [], self.shipments)
 
-    def penalty_params(self):
+    def penalty_params(self, initial=None):
+        """PyVRP's penalty parameters: a maximum penalty far above the
+        initial one and above the prize of a required stop (soft required
+        stops stay served)"""
         from pyvrp.PenaltyManager import PenaltyParams
-        return PenaltyParams(
-            max_penalty=float(max(100_000, self.required_prize)))
+        return PenaltyParams(max_penalty=float(
+                max(1000 * INITIAL_PENALTY, self.required_prize)))
 
     # -- translation
     def to_pyvrp(self, data, routes):
@@ -1693,10 +1738,12 @@ class _PyVRPRun:
         for operator in OPERATORS:
             if operator.supports(data):
                 search.add_operator(operator(data))
-        params = self.penalty_params()
-        start = 50_000.0        # PyVRP's default: midpoint of [0.1, 1e5]
+        start = (50_000.0 if self.engine.minimise_vehicles
+            else float(INITIAL_PENALTY))
+        initial_penalties = (
+            [start] * data.num_load_dimensions, start, start)
         penalties = PenaltyManager(
-            ([start] * data.num_load_dimensions, start, start), params)
+            initial_penalties, self.penalty_params(initial_penalties))
         if initial is None:
             initial = search(
                 pyvrp.Solution.make_random(data, rng),
@@ -1715,7 +1762,10 @@ class _PyVRPRun:
         import warnings
         data = self.data
         initial = None
-        if self.engine.warm_start:
+        warm = self.engine.warm_start
+        if warm is None:
+            warm = self.engine.minimise_vehicles
+        if warm:
             initial = self.to_pyvrp(data, nearest)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
@@ -1723,15 +1773,26 @@ class _PyVRPRun:
                     and len(self.type_members) == 1
                     and self.engine.max_iterations is None):
                 best = self.minimise_vehicles(data, initial)
+            elif (self.engine.max_iterations is None
+                    and not self.engine.minimise_vehicles
+                    and self.engine.reduce_fleet):
+                best = self.reduce_fleet(data, initial)
             else:
                 best = self.search(data, initial)
         self.stats['phase_end'] = self.clock.now() - self.clock.begin
         if best is None or not best.is_feasible():
             self.stats['fallback'] = 'no feasible PyVRP solution'
             return nearest
+        if not self.engine.minimise_vehicles and nearest:
+            # a search from a random start may end above the nearest
+            # neighbour's plan when time is short
+            start = self.to_pyvrp(data, nearest)
+            if (start.is_feasible() and self._complete(start)
+                    and self.cost(start) < self.cost(best)):
+                self.stats['kept_nearest'] = True
+                best = start
         routes = self.from_pyvrp(best)
-        self.stats['objective'] = int(best.distance_cost()
-            + best.fixed_vehicle_cost() + best.uncollected_prizes())
+        self.stats['objective'] = self.cost(best)
         return routes
 
     def _complete(self, solution):
@@ -1755,7 +1816,6 @@ class _PyVRPRun:
            are in, the plan is feasible with one vehicle less: repeat;
         3. distance: PyVRP on the smallest fleet found, from the best plan,
            for the rest of the time."""
-        import pyvrp
         clock = self.clock
         begin, limit = clock.begin, clock.limit
         best = self.search(data, initial, end=begin + 0.10 * limit)
@@ -1763,68 +1823,20 @@ class _PyVRPRun:
             return self.search(data, best)
         members = len(self.type_members[0])
         lower = self.lower_bound()
-        prize = 10 * int(self.units.max()) * (int(self.distance.max()) + 1)
         weights = np.ones(len(self.clients) + len(self.shipments))
         end = begin + 0.80 * limit
-        neighbours = None
-        iteration = 0
         while best.num_routes() > lower and clock.now() < end:
             count = best.num_routes() - 1
             routes = sorted(best.routes(), key=lambda r: (
                     r.num_clients() + 2 * r.num_shipments(), r.distance()))
-            removed = set(self._route_stops(routes[0]))
-            warm = {v: seq for v, seq in self.from_pyvrp(best).items()
-                if not removed.intersection(seq)}
-            complete = False
-            while clock.now() < end:
-                prizes = weights * prize
-                clients = [self._optional(c, int(prizes[k]))
-                    for k, c in enumerate(self.clients)]
-                shipments = [self._optional(c, int(prizes[len(clients) + k]))
-                    for k, c in enumerate(self.shipments)]
-                trial = pyvrp.ProblemData(
-                    self.locations, clients, self.depots,
-                    self.vehicle_types(fleet=[count], extra_fixed=0),
-                    [self.distance] * len(self.duration), self.duration,
-                    [], shipments)
-                if neighbours is None:
-                    from pyvrp.search import (
-                        NeighbourhoodParams, compute_neighbours)
-                    neighbours = compute_neighbours(
-                        trial, NeighbourhoodParams())
-                found = []
-
-                def on_best(solution):
-                    if (solution.num_clients() == len(clients)
-                            and solution.num_shipments() == len(shipments)
-                            and solution.is_feasible()):
-                        found.append(solution)
-                callbacks = pyvrp.IteratedLocalSearchCallbacks()
-                callbacks.on_best = on_best
-                candidate = self.search(
-                    trial, self.to_pyvrp(trial, warm), end=end,
-                    done=lambda cost: bool(found), seed=self.seed + iteration,
-                    iterations=100, callbacks=callbacks,
-                    neighbours=neighbours)
-                iteration += 1
-                if candidate.is_feasible():
-                    warm = self.from_pyvrp(candidate)
-                served = {i for seq in warm.values() for i in seq}
-                missing = [k for k, i in enumerate(self.client_stop)
-                    if i not in served] + [
-                    len(clients) + k
-                    for k, (p, _) in enumerate(self.shipment_stops)
-                    if p not in served]
-                if not missing:
-                    complete = True
-                    break
-                weights[missing] += 1
-            if not complete:
+            warm = self.eliminate(best, routes[0], [count], weights, end,
+                extra_fixed=0)
+            if warm is None:
                 break
             best = self.to_pyvrp(data, warm)
             self.stats.setdefault('eliminated', []).append(
-                (count, round(clock.now() - begin, 2), iteration))
-        self.stats['elimination_slices'] = iteration
+                (count, round(clock.now() - begin, 2),
+                    self.stats.get('elimination_slices', 0)))
         fleet = [min(members, best.num_routes())]
         fleet_data = self.make_data(fleet=fleet)
         final = self.search(
@@ -1834,6 +1846,116 @@ class _PyVRPRun:
                 best.num_routes(), best.distance()):
             return self.to_pyvrp(data, self.from_pyvrp(final))
         return best
+
+    def eliminate(self, best, route, fleet, weights, end, extra_fixed=None):
+        """{vehicle index: [stop index]} serving every stop without route,
+        with at most fleet[g] vehicles of each type g, or None if the time
+        runs out before (end).
+
+        The stops of route are taken out; every stop becomes optional with a
+        prize w[i] x P (P = 10 x the dearest arc) and PyVRP searches from the
+        other routes in slices of 100 iterations; after each slice the
+        weight w[i] of each stop still out grows by 1, so the stops that are
+        hard to place get in and easy ones make room (the penalty counters
+        of Nagata and Braysy's route minimisation heuristic, with PyVRP's
+        local search as the squeeze). weights carries over between calls."""
+        pyvrp = self.pyvrp
+        clock = self.clock
+        prize = 10 * int(self.units.max()) * (int(self.distance.max()) + 1)
+        removed = set(self._route_stops(route))
+        warm = {v: seq for v, seq in self.from_pyvrp(best).items()
+            if not removed.intersection(seq)}
+        neighbours = None
+        while clock.now() < end:
+            prizes = weights * prize
+            clients = [self._optional(c, int(prizes[k]))
+                for k, c in enumerate(self.clients)]
+            shipments = [self._optional(c, int(prizes[len(clients) + k]))
+                for k, c in enumerate(self.shipments)]
+            trial = pyvrp.ProblemData(
+                self.locations, clients, self.depots,
+                self.vehicle_types(fleet=fleet, extra_fixed=extra_fixed),
+                [self.distance] * len(self.duration), self.duration,
+                [], shipments)
+            if neighbours is None:
+                from pyvrp.search import NeighbourhoodParams, compute_neighbours
+                neighbours = compute_neighbours(trial, NeighbourhoodParams())
+            found = []
+
+            def on_best(solution):
+                if (solution.num_clients() == len(clients)
+                        and solution.num_shipments() == len(shipments)
+                        and solution.is_feasible()):
+                    found.append(solution)
+            callbacks = pyvrp.IteratedLocalSearchCallbacks()
+            callbacks.on_best = on_best
+            slices = self.stats.get('elimination_slices', 0)
+            candidate = self.search(
+                trial, self.to_pyvrp(trial, warm), end=end,
+                done=lambda cost: bool(found), seed=self.seed + slices,
+                iterations=100, callbacks=callbacks, neighbours=neighbours)
+            self.stats['elimination_slices'] = slices + 1
+            if candidate.is_feasible():
+                warm = self.from_pyvrp(candidate)
+            served = {i for seq in warm.values() for i in seq}
+            missing = [k for k, i in enumerate(self.client_stop)
+                if i not in served] + [
+                len(clients) + k
+                for k, (p, _) in enumerate(self.shipment_stops)
+                if p not in served]
+            if not missing:
+                return warm
+            weights[missing] += 1
+        return None
+
+    def cost(self, solution):
+        "The objective of a Solution of self.data, in PyVRP's units"
+        return int(solution.distance_cost() + solution.fixed_vehicle_cost()
+            + solution.uncollected_prizes())
+
+    def reduce_fleet(self, data, initial):
+        """The money objective with a courier less when it pays.
+
+        1. PyVRP from the warm start (40 % of the time);
+        2. until 80 % of the time: take out the route with the fewest
+           stops, serve its stops on the other routes with one vehicle of
+           its type less (eliminate(), at most a fifth of the time per
+           route), let PyVRP improve that plan on the smaller fleet, and
+           keep it when it costs less than the best; stop at the first
+           route that does not go or does not pay: a day's cost is mostly
+           its couriers' fixed costs, which PyVRP's moves rarely save by
+           themselves;
+        3. PyVRP from the best plan for the rest of the time."""
+        clock = self.clock
+        begin, limit = clock.begin, clock.limit
+        best = self.search(data, initial, end=begin + 0.40 * limit)
+        end = begin + 0.80 * limit
+        weights = np.ones(len(self.clients) + len(self.shipments))
+        while self._complete(best) and best.num_routes() > 1 \
+                and clock.now() < end:
+            routes = sorted(best.routes(), key=lambda r: (
+                    r.num_clients() + 2 * r.num_shipments(), r.distance()))
+            fleet = [0] * len(self.type_members)
+            for r in best.routes():
+                fleet[r.vehicle_type()] += 1
+            fleet[routes[0].vehicle_type()] -= 1
+            warm = self.eliminate(best, routes[0], fleet, weights,
+                min(end, clock.now() + 0.20 * limit))
+            if warm is None:
+                break
+            smaller = self.make_data(fleet=fleet)
+            improved = self.search(smaller, self.to_pyvrp(smaller, warm),
+                end=min(end, clock.now() + 0.10 * limit))
+            if self._complete(improved):
+                warm = self.from_pyvrp(improved)
+            candidate = self.to_pyvrp(data, warm)
+            if not (self._complete(candidate)
+                    and self.cost(candidate) < self.cost(best)):
+                break
+            best = candidate
+            self.stats.setdefault('fleet_reduced', []).append(
+                (best.num_routes(), round(clock.now() - begin, 2)))
+        return self.search(data, best)
 
     def _optional(self, item, prize):
         "A copy of a PyVRP client or shipment, optional with prize"

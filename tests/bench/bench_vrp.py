@@ -6,7 +6,8 @@ Runs the module's engines through the module's own adapter (Problem ->
 Engine.solve -> Solution) on the standard instances of ../shared/data/vrp
 (override with --data or $VRP_DATA) and on a generated Tbilisi day, with the
 same time limit for every engine, and prints one table per set and a
-summary line per engine:
+summary line per engine (--city: the adapter against raw PyVRP on city
+days, see below):
 
 - pyvrp:   PyVRPEngine (PyVRP 0.14 iterated local search);
 - ortools: OR-Tools routing (parallel cheapest insertion + guided local
@@ -19,8 +20,9 @@ Sets (--set, repeatable or comma separated; default solomon):
 - solomon: the 56 Solomon VRPTW instances, --time-limit 10 s each;
 - gh200 / gh400: Gehring & Homberger 200 / 400 customers, 30 s / 60 s;
 - x: 5 CVRPLIB X instances (CVRP, rounded EUC_2D, distance only), 30 s;
-- tbilisi: a realistic day generated here with a fixed seed: 1,000 stops
-  (deliveries, pickups and pickup-and-delivery pairs) with 2-4 h windows in
+- tbilisi: a realistic day generated with a fixed seed (city_day.py,
+  tbilisi_problem): 1,000 stops (deliveries, pickups and
+  pickup-and-delivery pairs) with 2-4 h windows in
   09:00-19:00 and 3-6 min service, 40 couriers on scooter/car/van with
   3-dimensional capacities, shifts and breaks, from two depots (Tbilisi
   centre and Didube), haversine x 1.3 with each vehicle's average speed;
@@ -53,6 +55,34 @@ process CPU time, so that a loaded machine does not shorten the search;
 --clock wall for the real wall clock (default for tbilisi).  Each engine
 runs single-threaded; --jobs N runs N instances in parallel processes.
 
+City days (--city): the module's adapter ('pyvrp': PyVRPEngine(clock=
+'wall', scale=1), money objective, not minimise_vehicles) against PyVRP
+used directly ('raw': vrp_baselines.RawPyVRPEngine, PyVRP's own solve with
+its defaults on the same prepared Instance), on the same data, with the
+same seed, in the same run, judged the same way (the base Engine checks and
+schedules both plans in double precision; cost = Solution.cost in money).
+Days (city_day.py, fixed seeds): tbilisi-150, batumi-150, tbilisi-300,
+batumi-300, tbilisi-1000 (--city-days); money magnitudes 0.3, 3 and 3000
+per km of a scooter, the other costs in proportion (--magnitudes); wall
+clock limits 10, 30 and 60 s (--time-limits).  Each run's clock starts
+before the day is generated; the distance matrix is computed once then
+(the day's provider, haversine x 1.3) and handed to the engine as a
+FixedMatrix; the engine gets limit - (generation + matrix) - a reserve of
+0.5 s + 1 ms per stop for what Engine.solve does after the search
+(checking, scheduling, inserting left-out stops), so that a run's wall
+time, matrix included, stays within its limit (the insertion of stops a
+search left out, up to 2 s, can exceed the reserve; the wall column shows
+it).  One table per day and magnitude: cost, gap % to the best feasible
+cost of that day and magnitude (both engines, all limits), routes,
+unplanned stops, feasible (every route checked again, every stop
+planned), wall s; and a line "adapter vs raw: +x.xx %" per limit.
+Floors (exit status 1 when one is missed): at every day, magnitude and
+limit the adapter's cost <= 1.01 x raw PyVRP's (when raw PyVRP leaves
+stops out the plans are not comparable and the floor counts as met; when
+the adapter leaves more out, missed), the adapter plans every stop on
+feasible routes, and tbilisi-1000 at 60 s is feasible in < 60 s wall,
+matrix included.
+
 Held-out instances: --files PATH [PATH ...] solves exactly these files
 (a directory is searched, subdirectories included, for *.txt and *.vrp)
 instead of the standard sets (add --set to run both).  The format is read
@@ -79,6 +109,9 @@ or a bks.csv cannot be read (before anything is solved).
     .venv/bin/python tests/bench/bench_vrp.py --set gh200 --instances 'r1_2_*'
     .venv/bin/python tests/bench/bench_vrp.py --set tbilisi --engines pyvrp
     .venv/bin/python tests/bench/bench_vrp.py --files ~/heldout x1.vrp
+    .venv/bin/python tests/bench/bench_vrp.py --city --csv city.csv
+    .venv/bin/python tests/bench/bench_vrp.py --city --city-days batumi-150 \
+        --magnitudes 3 --time-limits 10
 """
 import argparse
 import csv
@@ -86,12 +119,13 @@ import fnmatch
 import math
 import multiprocessing
 import os
-import random
 import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the generators of the 'tbilisi' set and of the --city days (city_day.py)
+from city_day import CITY_DAYS, named_day, tbilisi_problem  # noqa: E402
 
 # the shared data sit beside the repository: ../shared/data/vrp
 DATA = os.environ.get('VRP_DATA', os.path.join(
@@ -117,6 +151,13 @@ FILE_SETS = {
         kind='cvrp', clock='cpu'),
     }
 ENGINES = ('pyvrp', 'ortools', 'nearest')
+# --city: the adapter (PyVRPEngine) and PyVRP used directly (vrp_baselines)
+CITY_ENGINES = ('pyvrp', 'raw')
+CITY_MAGNITUDES = (0.3, 3, 3000)
+CITY_LIMITS = (10, 30, 60)
+CITY_TOLERANCE_PCT = 1.0
+CITY_TOLERANCE = 1 + CITY_TOLERANCE_PCT / 100
+CITY_WALL_DAY, CITY_WALL = 'tbilisi-1000', 60
 SCALE = 1000
 TBILISI_WALL = 60.0
 
@@ -409,99 +450,6 @@ def run_best(rows, kind):
         f"best of this run ({best['engine']})")
 
 
-# --------------------------------------------------------- Tbilisi day
-
-DEPOTS = (('centre', 41.7151, 44.8271), ('didube', 41.7479, 44.7806))
-# district centres, spread (km) and weight of the day's stops
-DISTRICTS = (
-    ('Vake', 41.7093, 44.7590, 1.2, 10),
-    ('Saburtalo', 41.7270, 44.7550, 1.5, 14),
-    ('Didube', 41.7460, 44.7780, 1.0, 7),
-    ('Nadzaladevi', 41.7570, 44.7930, 1.2, 9),
-    ('Gldani', 41.7960, 44.8110, 1.5, 11),
-    ('Chughureti', 41.7160, 44.8000, 0.8, 6),
-    ('Mtatsminda', 41.6950, 44.7900, 0.8, 5),
-    ('Old Tbilisi', 41.6890, 44.8090, 0.8, 6),
-    ('Isani', 41.6930, 44.8430, 1.2, 9),
-    ('Samgori', 41.6750, 44.8730, 1.5, 10),
-    ('Varketili', 41.6980, 44.8880, 1.0, 6),
-    ('Krtsanisi', 41.6700, 44.8200, 0.8, 3),
-    ('Dighomi', 41.7650, 44.7400, 1.2, 6),
-    )
-# type: (count, capacity kg, m3, parcels, cost per km, cost per day)
-FLEET = {
-    'scooter': (16, 30.0, 0.15, 30, 0.15, 60.0),
-    'car': (16, 250.0, 1.5, 90, 0.35, 90.0),
-    'van': (8, 800.0, 6.0, 250, 0.60, 130.0),
-    }
-H = 3600
-
-
-def tbilisi_problem(seed=2026, stops=1000, couriers=40):
-    from trytond.modules.delivery_courier_routes.distances import (
-        DistanceMatrix)
-    from trytond.modules.delivery_courier_routes.solver import (
-        SPEEDS, Break, Depot, Problem, Stop, Vehicle)
-    rng = random.Random(seed)
-    depots = [Depot(name, lat, lon, opens=7 * H, closes=21 * H)
-        for name, lat, lon in DEPOTS]
-    weights = [d[4] for d in DISTRICTS]
-
-    def point():
-        _, lat, lon, spread, _ = rng.choices(DISTRICTS, weights)[0]
-        lat += rng.gauss(0, spread / 111.0)
-        lon += rng.gauss(0, spread / (111.0 * math.cos(math.radians(lat))))
-        return (min(41.82, max(41.65, lat)), min(44.95, max(44.70, lon)))
-
-    def window():
-        width = rng.choice((2, 3, 3, 4)) * H
-        start = 9 * H + rng.randrange(0, 10 * H - width + 1, 1800)
-        return start, start + width
-
-    def demand():
-        big = rng.random() < 0.04
-        kg = round(rng.uniform(20, 60) if big
-            else min(25.0, rng.lognormvariate(0.3, 0.9)), 1)
-        m3 = round(max(0.001, kg * rng.uniform(0.002, 0.006)), 3)
-        return (kg, m3, rng.choice((1, 1, 1, 2, 3)))
-
-    result = []
-    pairs = stops // 20                 # 5 % orders collected and delivered
-    pickups = stops // 10               # 10 % parcels collected to the depot
-    for k in range(pairs):
-        q = demand()
-        lat, lon = point()
-        s, e = window()
-        e = min(e, 16 * H)
-        s = min(s, e - 2 * H)
-        result.append(Stop(f'P{k}', lat, lon, demand=q,
-                service_time=rng.randint(180, 360), tw_start=s, tw_end=e,
-                kind='pickup'))
-        lat, lon = point()
-        result.append(Stop(f'D{k}', lat, lon, demand=q,
-                service_time=rng.randint(180, 360), tw_start=s + H,
-                tw_end=19 * H, kind='delivery', pickup=f'P{k}'))
-    for k in range(stops - 2 * pairs):
-        lat, lon = point()
-        s, e = window()
-        result.append(Stop(f'S{k}', lat, lon, demand=demand(),
-                service_time=rng.randint(180, 360), tw_start=s, tw_end=e,
-                kind='pickup' if k < pickups else 'delivery'))
-    vehicles = []
-    k = 0
-    for kind, (count, kg, m3, parcels, per_km, per_day) in FLEET.items():
-        for _ in range(count * couriers // 40):
-            start = rng.choice((8 * H + 1800, 9 * H, 9 * H, 9 * H, 10 * H))
-            vehicles.append(Vehicle(
-                    f'{kind}{k}', DEPOTS[k % 2][0], capacity=(kg, m3, parcels),
-                    cost_per_km=per_km, fixed_cost=per_day,
-                    shift_start=start, shift_end=start + 10 * H + 1800,
-                    break_=Break(13 * H, 15 * H, 1800),
-                    speed_kmh=SPEEDS[kind]))
-            k += 1
-    return Problem(depots, vehicles, result, distances=DistanceMatrix())
-
-
 # --------------------------------------------------------------- engines
 
 def make_engine(name, kind, clock, scale):
@@ -719,6 +667,198 @@ def targets(set_name, results):
     return []
 
 
+# ------------------------------------------------------------ city days
+
+def city_reserve(stops):
+    """Seconds kept out of an engine's time limit for what follows the
+    search in Engine.solve (every route checked and scheduled again in
+    double precision, required stops left out inserted): 0.5 s + 1 ms per
+    stop (1.5 s for 1,000 stops)"""
+    return 0.5 + 0.001 * stops
+
+
+def make_city_engine(name):
+    from trytond.modules.delivery_courier_routes import solver
+    if name == 'pyvrp':
+        return solver.PyVRPEngine(clock='wall', scale=1)
+    if name == 'raw':
+        import vrp_baselines
+        return vrp_baselines.RawPyVRPEngine(clock='wall')
+    raise ValueError(name)
+
+
+def run_city_task(task):
+    """One city day x magnitude x limit x engine.  The wall clock starts
+    before the day is generated; the distance matrix is computed once here
+    with the day's provider and given to the engine as a FixedMatrix, so
+    that the engine's own Instance only looks it up; the engine gets
+    limit - (generation + matrix) - city_reserve(stops)"""
+    from trytond.modules.delivery_courier_routes.distances import FixedMatrix
+    from trytond.modules.delivery_courier_routes.solver import Problem
+    day, money, limit, engine_name, seed = task
+    wall = time.monotonic()
+    problem = named_day(day, money)
+    begin = time.monotonic()
+    points = ([(d.lat, d.lon) for d in problem.depots]
+        + [(s.lat, s.lon) for s in problem.stops])
+    matrix = problem.distances.matrix(points)
+    problem = Problem(problem.depots, problem.vehicles, problem.stops,
+        distances=FixedMatrix(points, matrix.distances, matrix.durations,
+            source=matrix.source))
+    matrix_time = time.monotonic() - begin
+    row = dict(set='city', instance=f"{day} x{money:g}", day=day,
+        magnitude=money, time_limit=limit, clock='wall',
+        engine=engine_name, seed=seed, stops=len(problem.stops),
+        couriers=len(problem.vehicles), matrix=matrix_time)
+    engine_limit = max(0.1, limit - (time.monotonic() - wall)
+        - city_reserve(len(problem.stops)))
+    row['engine_limit'] = engine_limit
+    try:
+        engine = make_city_engine(engine_name)
+        solution = engine.solve(problem, time_limit=engine_limit, seed=seed)
+    except Exception as error:
+        row.update(total_wall=time.monotonic() - wall, wall=0.0, cpu=0.0,
+            cost=float('nan'), distance=float('nan'), vehicles=0,
+            unassigned=len(problem.stops), ok=False, crashed=True,
+            served=0, warnings='', stats='',
+            message=f"crashed: {type(error).__name__}: {error}")
+        return row
+    total_wall = time.monotonic() - wall
+    ok, message = tbilisi_verify(problem, solution)
+    stats = {k: v for k, v in solution.stats.items()
+        if k in ('iterations', 'raw_feasible', 'fallback', 'dropped',
+            'inserted', 'pyvrp_warnings')}
+    row.update(total_wall=total_wall, wall=solution.runtime,
+        cpu=solution.cpu_time, cost=solution.cost,
+        distance=solution.distance, vehicles=solution.num_vehicles,
+        served=solution.num_visits, unassigned=len(solution.unassigned),
+        ok=ok, message=message, warnings='; '.join(solution.warnings),
+        stats=' '.join(f"{k}={v}" for k, v in sorted(stats.items())))
+    return row
+
+
+def city_progress(row):
+    print(f"  {row['instance']:<20} {row['time_limit']:>4g} s "
+        f"{row['engine']:<6} cost={row['cost']:.2f} "
+        f"routes={row['vehicles']} unplanned={row['unassigned']} "
+        f"ok={row['ok']} limit={row['engine_limit']:.2f}s "
+        f"total={row['total_wall']:.2f}s {row['stats']}"
+        + (f" {row['message']}" if row['message'] else ''), flush=True)
+
+
+def versus(adapter, raw):
+    "100 x (adapter cost / raw cost - 1)"
+    if not raw['cost'] or math.isnan(raw['cost']):
+        return float('nan')
+    return 100.0 * (adapter['cost'] / raw['cost'] - 1)
+
+
+def city_floor(adapter, raw):
+    "(met, note) of the cost floor adapter_cost <= 1.01 x raw_cost"
+    if adapter.get('crashed'):
+        return False, "the adapter crashed"
+    if raw.get('crashed'):
+        return False, "raw PyVRP crashed: no comparison"
+    if raw['unassigned'] > adapter['unassigned']:
+        return True, (f"raw PyVRP left {raw['unassigned']} stops out: "
+            "plans not comparable")
+    if adapter['unassigned'] > raw['unassigned']:
+        return False, (f"the adapter left {adapter['unassigned']} stops "
+            f"out, raw PyVRP {raw['unassigned']}")
+    return adapter['cost'] <= CITY_TOLERANCE * raw['cost'], ''
+
+
+def city_report(rows, out):
+    """One table per day and magnitude, the adapter vs raw lines; returns
+    [(description, met)] of the floors"""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row['day'], row['magnitude']), []).append(row)
+    checks = []
+    for (day, money), items in groups.items():
+        by = {(r['time_limit'], r['engine']): r for r in items}
+        limits = sorted({r['time_limit'] for r in items})
+        good = [r for r in items if r['ok']] or [
+            r for r in items if not r.get('crashed')]
+        best = min(good, key=lambda r: r['cost']) if good else None
+        first = items[0]
+        print(f"\n== {day}, {money:g} money/km: {first['stops']} stops, "
+            f"{first['couriers']} couriers, seed {first['seed']}; best "
+            + (f"{best['cost']:.2f} ({best['engine']}, "
+                f"{best['time_limit']:g} s)" if best else "none")
+            + " ==", file=out)
+        header = f"{'limit':>6}"
+        for e in CITY_ENGINES:
+            header += (f" | {e + ' cost':>15} {'gap%':>6} {'rts':>3} "
+                f"{'unpl':>4} {'feas':>4} {'wall s':>6}")
+        print(header + " | adapter vs raw", file=out)
+        lines = []
+        for limit in limits:
+            line = f"{limit:>4g} s"
+            for e in CITY_ENGINES:
+                r = by.get((limit, e))
+                if r is None:
+                    line += f" | {'':>15} {'':>6} {'':>3} {'':>4} {'':>4} " \
+                        f"{'':>6}"
+                    continue
+                g = gap(r['cost'], best['cost']) if best else float('nan')
+                line += (f" | {r['cost']:>15.2f} {g:>6.2f} "
+                    f"{r['vehicles']:>3} {r['unassigned']:>4} "
+                    f"{'yes' if r['ok'] else 'NO':>4} "
+                    f"{r['total_wall']:>6.1f}")
+            adapter, raw = by.get((limit, 'pyvrp')), by.get((limit, 'raw'))
+            if adapter and raw:
+                diff = versus(adapter, raw)
+                diff = 'n/a' if math.isnan(diff) else f"{diff:+.2f} %"
+                met, note = city_floor(adapter, raw)
+                line += f" | {diff}"
+                lines.append(f"{day} x{money:g} {limit:g} s: adapter vs raw: "
+                    f"{diff} (floor <= +{CITY_TOLERANCE_PCT:g} %: "
+                    f"{'met' if met else 'MISSED'})"
+                    + (f" [{note}]" if note else ''))
+                checks.append((f"{day} x{money:g} {limit:g} s adapter "
+                    f"{diff} vs raw" + (f" ({note})" if note else ''),
+                    met))
+            print(line, file=out)
+            if adapter:
+                checks.append((f"{day} x{money:g} {limit:g} s adapter plans "
+                    "every stop on feasible routes"
+                    + ('' if adapter['ok'] else
+                        f" ({adapter['message']})"), adapter['ok']))
+                if day == CITY_WALL_DAY and limit == CITY_WALL:
+                    checks.append((f"{day} x{money:g} {limit:g} s adapter "
+                        f"feasible in {adapter['total_wall']:.1f} s < "
+                        f"{CITY_WALL:g} s wall (matrix included)",
+                        adapter['ok'] and adapter['total_wall'] < CITY_WALL))
+        for line in lines:
+            print(line, file=out)
+    return checks
+
+
+def bench_city(args):
+    """--city: (rows, status); status 1 when a floor is missed"""
+    days = [d.strip() for d in args.city_days.split(',') if d.strip()]
+    for day in days:
+        if day not in CITY_DAYS:
+            raise SystemExit(f"unknown city day {day} (one of "
+                + ', '.join(CITY_DAYS) + ")")
+    magnitudes = [float(m) for m in args.magnitudes.split(',') if m.strip()]
+    limits = [float(t) for t in args.time_limits.split(',') if t.strip()]
+    tasks = [(day, money, limit, engine, args.seed)
+        for day in days for money in magnitudes for limit in limits
+        for engine in CITY_ENGINES]
+    print(f"city: {len(days)} days x {len(magnitudes)} magnitudes x "
+        f"{len(limits)} limits x {len(CITY_ENGINES)} engines "
+        f"({', '.join(CITY_ENGINES)}), wall clock, seed {args.seed}, "
+        f"{args.jobs} job(s) ...", flush=True)
+    rows = solve(tasks, args.jobs, run_city_task, city_progress)
+    checks = city_report(rows, sys.stdout)
+    missed = [text for text, met in checks if not met]
+    print(f"\nFloors (--city): {len(checks) - len(missed)}/{len(checks)} "
+        "met" + ''.join(f"\n  MISSED: {text}" for text in missed))
+    return rows, 1 if missed else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--set', action='append', default=None,
@@ -738,14 +878,30 @@ def main(argv=None):
         help="solve these instance files (folders: every *.txt Solomon/"
         "Gehring-Homberger and *.vrp CVRPLIB file in them) instead of the "
         "sets (with --set: as well); no targets")
+    parser.add_argument('--city', action='store_true',
+        help="compare the adapter (pyvrp) with raw PyVRP on the city days "
+        "instead of the sets (with --set: as well)")
+    parser.add_argument('--city-days', default=','.join(CITY_DAYS),
+        help="--city: days, comma separated (default: %(default)s)")
+    parser.add_argument('--magnitudes',
+        default=','.join(f'{m:g}' for m in CITY_MAGNITUDES),
+        help="--city: money per km of a scooter, comma separated "
+        "(default: %(default)s)")
+    parser.add_argument('--time-limits',
+        default=','.join(f'{t:g}' for t in CITY_LIMITS),
+        help="--city: seconds of wall clock per run, matrix included, "
+        "comma separated (default: %(default)s)")
     args = parser.parse_args(argv)
     sets = []
-    for item in args.set or ([] if args.files else ['solomon']):
+    for item in args.set or (
+            [] if args.files or args.city else ['solomon']):
         sets.extend(s.strip() for s in item.split(',') if s.strip())
     for name in sets:
         if name not in SETS:
             parser.error(f"unknown set {name}")
     engines = [e.strip() for e in args.engines.split(',') if e.strip()]
+    if not sets and not args.files:
+        engines = [e for e in engines if e != 'ortools']   # --city only
     if 'ortools' in engines:
         import vrp_baselines
         if not vrp_baselines.available():
@@ -761,7 +917,7 @@ def main(argv=None):
         print(f"SKIP: the VRP instances are missing ({args.data}); "
             "set --data or $VRP_DATA to run the standard sets.")
         sets = [s for s in sets if s == 'tbilisi']
-        if not sets and not args.files:
+        if not sets and not args.files and not args.city:
             return 0
     bks = read_bks(args.data) if os.path.isdir(args.data) else {}
     all_rows = []
@@ -790,6 +946,10 @@ def main(argv=None):
     status = 0
     if args.files:
         status = bench_files(args, engines, all_rows)
+    if args.city:
+        rows, city_status = bench_city(args)
+        all_rows.extend(rows)
+        status = max(status, city_status)
     if args.csv and all_rows:
         keys = sorted({k for r in all_rows for k in r})
         with open(args.csv, 'w', newline='') as f:
@@ -807,19 +967,20 @@ def main(argv=None):
     return status
 
 
-def solve(tasks, jobs, function=run_task):
+def solve(tasks, jobs, function=run_task, show=None):
     "rows of the tasks, solved in jobs processes, printed as they come"
+    show = show or progress
     rows = []
     if jobs > 1:
         with multiprocessing.get_context('spawn').Pool(jobs) as pool:
             for row in pool.imap(function, tasks):
                 rows.append(row)
-                progress(row)
+                show(row)
     else:
         for task in tasks:
             row = function(task)
             rows.append(row)
-            progress(row)
+            show(row)
     return rows
 
 

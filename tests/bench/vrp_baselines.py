@@ -1,6 +1,10 @@
 # This file is part of the Delivery CRM for Tryton.
 """Peers of the route optimiser for the benchmark only (not shipped).
 
+`RawPyVRPEngine` is PyVRP used directly, as a PyVRP user would model the
+day without our adapter (see its docstring): the benchmark's --city mode
+compares it with PyVRPEngine on the same data.
+
 `ORToolsEngine` plugs Google OR-Tools' routing solver into the module's
 `Engine` interface, on the same prepared `Instance` (same matrices, windows,
 capacities, pairs, fixed costs), so that the benchmark compares solvers and
@@ -26,21 +30,22 @@ each new solution ends the search when the process time is over, and the
 wall limit is a generous guard.
 """
 import math
+import warnings
 
 import numpy as np
 
 from trytond.modules.delivery_courier_routes.solver import (
     COST_SCALE, INT_INF, LOAD_SCALE, Engine)
 
-__all__ = ['ORToolsEngine', 'available']
+__all__ = ['ORToolsEngine', 'RawPyVRPEngine', 'available']
 
 
 def available():
     try:
-        import ortools  # noqa: F401
+        import ortools
     except ImportError:
         return False
-    return True
+    return ortools is not None
 
 
 class ORToolsEngine(Engine):
@@ -215,3 +220,162 @@ class ORToolsEngine(Engine):
                 routes[v] = seq
         stats['objective'] = assignment.ObjectiveValue()
         return routes
+
+
+class RawPyVRPEngine(Engine):
+    """PyVRP without our adapter: the day as a PyVRP user would model it.
+
+    From the prepared `Instance` (the same matrices, windows, service
+    times, demands, capacities, depots, shifts and pairs as PyVRPEngine):
+
+    - distances in metres (rounded) and durations in seconds (rounded up),
+      one duration matrix per speed profile;
+    - loads at 1/1000 of a unit (rounded up), capacities rounded down;
+    - every stop required: a `pyvrp.Client` per single stop (delivery or
+      pickup amount), a `pyvrp.Shipment` per pickup-and-delivery pair;
+      windows rounded inwards, no window = PyVRP's default;
+    - one `pyvrp.VehicleType` per distinct vehicle (start and end depot,
+      capacity, shift, profile, costs; ``num_available`` identical ones),
+      its time window the shift with the break duration reserved at its
+      end (as PyVRPEngine does: PyVRP has no breaks);
+    - costs as integers normalised so that a metre of the most expensive
+      vehicle is 1000 units: ``unit_distance_cost = max(1, round(1000 *
+      c_v / c_max))`` and ``fixed_cost = round(fixed_v * 1000 / c_max per
+      metre)`` (c per km); the objective is therefore the same money as
+      the adapter's, whatever its magnitude (0.3 or 3000 per km);
+    - ``pyvrp.solve(data, stop=MaxRuntime(time left), seed=seed)``: PyVRP's
+      own solve with its defaults (its penalty manager, a random initial
+      solution, no warm start), single thread, on the wall clock.
+
+    The best solution is translated back to {vehicle index: [stop index]}
+    (feasible or not: the base Engine checks it and repairs it as for any
+    engine).  stats: ``raw_feasible``, ``iterations``, ``objective``
+    (PyVRP's units), ``pyvrp_warnings``."""
+    name = 'raw'
+
+    def __init__(self, clock='wall', prize_per_priority=10.0):
+        super().__init__(clock, prize_per_priority)
+
+    def data(self, inst):
+        """(ProblemData, client_stop, shipment_stops, type_members) of the
+        Instance"""
+        import pyvrp
+        locations = [pyvrp.Location(x=float(lon), y=float(lat))
+            for lat, lon in inst.points]
+        distance = np.rint(inst.distances).astype(np.int64)
+        durations = [np.ceil(d - 1e-6).astype(np.int64)
+            for d in inst.durations]
+        for matrix in [distance] + durations:
+            np.fill_diagonal(matrix, 0)
+        depots = [pyvrp.Depot(location=k,
+                tw_early=_ceil(max(0.0, float(d.opens or 0))),
+                tw_late=_floor(float(d.closes)))
+            for k, d in enumerate(inst.depot_list)]
+        load = np.ceil(inst.demand * LOAD_SCALE - 1e-6).astype(np.int64)
+        capacity = np.where(np.isinf(inst.capacity), INT_INF, np.floor(
+                np.nan_to_num(inst.capacity, posinf=0) * LOAD_SCALE
+                + 1e-6)).astype(np.int64)
+        zero = [0] * inst.dims
+
+        def window(i):
+            early = _ceil(inst.tw_start[i])
+            if not np.isfinite(inst.tw_end[i]):
+                return dict(tw_early=early)
+            return dict(tw_early=early,
+                tw_late=max(early, _floor(inst.tw_end[i])))
+
+        clients, client_stop, shipments, shipment_stops = [], [], [], []
+        for job in inst.jobs:
+            if len(job) == 1:
+                i = job[0]
+                q = [int(x) for x in load[i]]
+                clients.append(pyvrp.Client(
+                        location=int(inst.loc[i]),
+                        delivery=q if inst.kind[i] == 0 else zero,
+                        pickup=q if inst.kind[i] == 1 else zero,
+                        service_duration=_ceil(inst.service[i]),
+                        required=True, **window(i)))
+                client_stop.append(i)
+            else:
+                p, d = job
+                pw, dw = window(p), window(d)
+                shipments.append(pyvrp.Shipment(
+                        pickup_location=int(inst.loc[p]),
+                        delivery_location=int(inst.loc[d]),
+                        pickup_service_duration=_ceil(inst.service[p]),
+                        delivery_service_duration=_ceil(inst.service[d]),
+                        amount=[int(x) for x in load[p]], required=True,
+                        **{f'pickup_{k}': x for k, x in pw.items()},
+                        **{f'delivery_{k}': x for k, x in dw.items()}))
+                shipment_stops.append((p, d))
+        # money: a metre of the most expensive vehicle = 1000 units
+        c_max = float(inst.cost_per_km.max()) if inst.m else 0.0
+        if c_max > 0:
+            units = [max(1, round(1000 * c / c_max))
+                for c in inst.cost_per_km]
+            fixed = [round(f * 1000 / (c_max / 1000))
+                for f in inst.fixed_cost]
+        else:       # no distance cost: 1 unit per metre, 1000 per money
+            units = [1] * inst.m
+            fixed = [round(f * 1000) for f in inst.fixed_cost]
+        types = {}
+        for v in range(inst.m):
+            key = (int(inst.start_loc[v]), int(inst.end_loc[v]),
+                tuple(int(c) for c in capacity[v]), int(units[v]),
+                int(fixed[v]), _ceil(inst.earliest[v]),
+                _floor(inst.latest[v] - inst.break_duration[v]),
+                int(inst.profile[v]))
+            types.setdefault(key, []).append(v)
+        vehicle_types = [pyvrp.VehicleType(
+                num_available=len(members), capacity=list(cap),
+                start_depot=start, end_depot=end, fixed_cost=fix,
+                tw_early=early, tw_late=max(early, late),
+                unit_distance_cost=unit, profile=profile)
+            for (start, end, cap, unit, fix, early, late, profile), members
+            in types.items()]
+        data = pyvrp.ProblemData(locations, clients, depots, vehicle_types,
+            [distance] * len(durations), durations, [], shipments)
+        return data, client_stop, shipment_stops, list(types.values())
+
+    def _solve(self, inst, clock, seed, stats):
+        import pyvrp
+        from pyvrp.stop import MaxRuntime
+        data, client_stop, shipment_stops, members = self.data(inst)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            result = pyvrp.solve(data, stop=MaxRuntime(
+                    max(0.01, clock.left())), seed=seed, collect_stats=False)
+        best = result.best
+        stats['raw_feasible'] = best.is_feasible()
+        stats['iterations'] = result.num_iterations
+        stats['objective'] = int(
+            best.distance_cost() + best.fixed_vehicle_cost())
+        if caught:
+            stats['pyvrp_warnings'] = sorted({str(w.message) for w in caught})
+        pool = [list(group) for group in members]
+        routes = {}
+        for route in best.routes():
+            group = pool[route.vehicle_type()]
+            if not group:
+                continue
+            seq = []
+            for activity in route:
+                if activity.is_depot():
+                    continue
+                if activity.is_pickup():
+                    seq.append(shipment_stops[activity.idx][0])
+                elif activity.is_delivery():
+                    seq.append(shipment_stops[activity.idx][1])
+                else:
+                    seq.append(client_stop[activity.idx])
+            if seq:
+                routes[group.pop(0)] = seq
+        return routes
+
+
+def _ceil(x):
+    return int(math.ceil(x - 1e-9))
+
+
+def _floor(x):
+    return int(math.floor(x + 1e-9))
