@@ -241,7 +241,7 @@ def test_planning_runs_in_the_worker(layout):
         assert read['state'] != 'failed', read['message']
         return read['state'] == 'done'
     assert wait_until(done, 120, step=0.3), seen[-5:]
-    assert any(state == 'running' and 0 < progress < 100
+    assert any(state == 'running' and 0 < progress < 1
         for state, progress in seen), seen
     trips = dispatcher.model('delivery.trip.plan', 'read', [first],
         ['trips'])[0]['trips']

@@ -3,15 +3,18 @@
 queue, and the insertion of an urgent order into running trips."""
 import datetime as dt
 import itertools
+import logging
+import threading
 import time
 from zoneinfo import ZoneInfo
 
-from trytond import config
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.delivery_crm.security import InputGuardMixin
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
@@ -22,6 +25,8 @@ from .distances import DistanceMatrix, haversine
 from .exceptions import PlanningError
 from .trip import at, seconds_of
 
+logger = logging.getLogger(__name__)
+
 UNASSIGNED_REASONS = [
     ('no_coordinates', "No coordinates"),
     ('no_vehicle', "No courier available"),
@@ -30,6 +35,12 @@ UNASSIGNED_REASONS = [
     ('not_selected', "Left for another day by the optimiser"),
     ('other', "Other"),
     ]
+
+
+def lead_time():
+    "How long after now the first stop of a planning of today may be"
+    return dt.timedelta(minutes=config.getint(
+            'delivery_courier_routes', 'lead_time', default=30))
 
 
 class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
@@ -55,8 +66,17 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
             ('pyvrp', "PyVRP"),
             ('nearest', "Nearest Neighbour"),
             ], "Engine", required=True, states={'readonly': _readonly})
-    progress = fields.Integer("Progress (%)", readonly=True)
+    progress = fields.Float(
+        "Progress", digits=(1, 4), readonly=True,
+        help="From 0 (queued) to 1 (done).")
     message = fields.Text("Message", readonly=True)
+    warnings = fields.Text(
+        "Warnings", readonly=True,
+        help="What the optimiser had to work around: a distance service "
+        "down, a failed search replaced by the quick plan, data it "
+        "ignored.")
+    unassigned_count = fields.Function(
+        fields.Integer("Orders Not Assigned"), 'get_unassigned_count')
     started = fields.DateTime("Started", readonly=True)
     finished = fields.DateTime("Finished", readonly=True)
     trips = fields.One2Many('delivery.trip', 'planning', "Trips",
@@ -73,6 +93,23 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
             ], "State", readonly=True, required=True, sort=False)
 
     del _readonly
+
+    @classmethod
+    def __register__(cls, module):
+        table = backend.TableHandler(cls, module)
+        # progress was a percentage in an integer column before 0..1
+        migrate = (table.column_exist('progress')
+            and not table.column_exist('warnings'))
+        super().__register__(module)
+        if migrate:
+            sql_table = cls.__table__()
+            cursor = Transaction().connection.cursor()
+            table = backend.TableHandler(cls, module)
+            if backend.name == 'postgresql':
+                table.alter_type('progress', 'DOUBLE PRECISION')
+            cursor.execute(*sql_table.update(
+                    [sql_table.progress], [sql_table.progress / 100.0],
+                    where=sql_table.progress > 1))
 
     @classmethod
     def __setup__(cls):
@@ -123,6 +160,17 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
     def default_progress(cls):
         return 0
 
+    @classmethod
+    def get_unassigned_count(cls, plans, name):
+        Unassigned = Pool().get('delivery.trip.plan.unassigned')
+        counts = {p.id: 0 for p in plans}
+        for sub in grouped_slice(
+                list(counts), backend.MAX_QUERY_PARAMS):
+            for row in Unassigned.search_read(
+                    [('plan', 'in', list(sub))], fields_names=['plan']):
+                counts[row['plan']] += 1
+        return counts
+
     def get_rec_name(self, name):
         return '%s %s' % (self.date, ', '.join(
                 d.code for d in self.depots))
@@ -131,7 +179,7 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('draft')
     def draft(cls, plans):
-        cls.write(plans, {'progress': 0, 'message': None})
+        cls.write(plans, {'progress': 0, 'message': None, 'warnings': None})
 
     @classmethod
     @ModelView.button
@@ -142,7 +190,12 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
         transaction = Transaction()
         # serialise the checks of concurrent dispatchers
         transaction.database.lock(transaction.connection, cls._table)
+        today = Pool().get('ir.date').today()
         for plan in plans:
+            if plan.date < today:
+                raise PlanningError(gettext(
+                        'delivery_courier_routes.msg_plan_past',
+                        plan=plan.rec_name))
             others = cls.search([
                     ('id', '!=', plan.id),
                     ('company', '=', plan.company.id),
@@ -156,8 +209,19 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                         plan=plan.rec_name, other=others[0].rec_name,
                         user=(others[0].create_uid.rec_name
                             if others[0].create_uid else '')))
-        cls.write(plans, {'progress': 0, 'message': None})
+        cls.write(plans, {'progress': 0, 'message': None, 'warnings': None})
         cls.__queue__.solve(plans)
+        if (not config.getboolean('queue', 'worker', default=False)
+                and transaction.context.get('_request')
+                and transaction.tasks):
+            # No worker (the demo): trytond would run the task in this
+            # request once committed and the dispatcher's client would wait
+            # for the whole search.  The task runs in a thread of the web
+            # process instead, started once this transaction has ended (a
+            # rolled back task is found missing and does nothing).
+            task_id = transaction.tasks.pop()
+            transaction.atexit(
+                _run_in_background, transaction.database.name, task_id)
 
     @classmethod
     def solve(cls, plans):
@@ -183,8 +247,10 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                 if not isinstance(exception, PlanningError):
                     raise
             else:
+                message, warnings = message
                 cls.write([cls(plan.id)], {
-                        'state': 'done', 'progress': 100, 'message': message,
+                        'state': 'done', 'progress': 1, 'message': message,
+                        'warnings': warnings,
                         'finished': dt.datetime.now()})
 
     def set_progress(self, progress, **values):
@@ -197,6 +263,10 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
             new.commit()
 
     def do_solve(self):
+        """Plan the day: (message, warnings).  The problem is built and
+        solved before anything is written, so that on SQLite the database
+        stays free for the other users during the search; the replaced
+        trips are deleted and the new ones created at the end."""
         pool = Pool()
         Trip = pool.get('delivery.trip')
         Unassigned = pool.get('delivery.trip.plan.unassigned')
@@ -210,17 +280,6 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                     ('locked', '=', True),
                     ('state', 'in', ['in_progress', 'done'])],
                 ])
-        replaced = Trip.search([
-                ('company', '=', self.company.id),
-                ('date', '=', self.date),
-                ('depot', 'in', [d.id for d in self.depots]),
-                ('locked', '=', False),
-                ('state', 'in', ['draft', 'planned']),
-                ])
-        # the planned trips go back to draft (their orders unassigned) to be
-        # deleted
-        Trip.draft([t for t in replaced if t.state == 'planned'])
-        Trip.delete(replaced)
         busy_couriers = {t.courier.id for t in kept}
         busy_orders = {s.order.id for t in kept for s in t.stops}
 
@@ -232,22 +291,68 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
             now = time.monotonic()
             if now - last[0] >= 1:
                 last[0] = now
-                self.set_progress(min(99, int(fraction * 100)))
+                self.set_progress(round(min(0.99, max(0, fraction)), 4))
 
         solution = self.get_engine().solve(
             problem, time_limit=self.time_limit, seed=1, progress=progress)
+
+        replaced = Trip.search([
+                ('company', '=', self.company.id),
+                ('date', '=', self.date),
+                ('depot', 'in', [d.id for d in self.depots]),
+                ('locked', '=', False),
+                ('state', 'in', ['draft', 'planned']),
+                ])
+        # the planned trips go back to draft (their orders unassigned) to be
+        # deleted
+        Trip.draft([t for t in replaced if t.state == 'planned'])
+        Trip.delete(replaced)
         trips = self.create_trips(problem, solution, timezone)
-        Unassigned.create([{
+        rows = Unassigned.create([{
                     'plan': self.id,
                     'order': order_id,
                     'reason': reason,
-                    } for order_id, reason in (
+                    'advice': self.unassigned_advice(
+                        order_id, reason, problem, timezone),
+                    } for order_id, reason in _orders_of(
                     excluded + self.unassigned_orders(problem, solution))])
-        return gettext(
+        message = gettext(
             'delivery_courier_routes.msg_plan_result',
             trips=len(trips),
             stops=sum(len(t.stops) for t in trips),
-            unassigned=len(excluded) + len(solution.unassigned))
+            unassigned=len(rows))
+        return message, self.solution_warnings(solution) or None
+
+    def solution_warnings(self, solution):
+        "The warnings of the solution as lines for the dispatcher"
+        lines = []
+        fallback = solution.stats.get('fallback')
+        if fallback and self.engine != 'nearest' and self.time_limit:
+            lines.append(gettext(
+                    'delivery_courier_routes.msg_plan_fallback',
+                    reason=fallback))
+        lines.extend(str(w) for w in solution.warnings)
+        return '\n'.join(lines)
+
+    def unassigned_advice(self, order_id, reason, problem, timezone):
+        "What the dispatcher can do about an order not assigned"
+        order = Pool().get('delivery.order')(order_id)
+        if reason == 'no_coordinates':
+            return gettext('delivery_courier_routes.msg_advice_coordinates')
+        if reason == 'no_vehicle':
+            return gettext('delivery_courier_routes.msg_advice_no_vehicle',
+                date=self.date)
+        if reason == 'capacity':
+            vehicles = problem.vehicles
+            return gettext('delivery_courier_routes.msg_advice_capacity',
+                weight=order.weight or 0,
+                largest=max((v.capacity[0] for v in vehicles), default=0))
+        if reason == 'time_window':
+            return gettext('delivery_courier_routes.msg_advice_window',
+                window=_window_text(order, timezone))
+        if reason == 'not_selected':
+            return gettext('delivery_courier_routes.msg_advice_not_selected')
+        return None
 
     def get_engine(self):
         if self.engine == 'nearest':
@@ -301,6 +406,13 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
             problem_depots.append(engine.Depot(
                     id=depot.id, lat=depot.latitude, lon=depot.longitude,
                     opens=0, closes=24 * 3600))
+        # planning today: no stop before now plus the lead time
+        earliest = 0
+        now = dt.datetime.now(dt.timezone.utc).astimezone(timezone)
+        if now.date() == self.date:
+            earliest = seconds_of(now + lead_time())
+        elif now.date() > self.date:
+            earliest = 24 * 3600
         vehicles = []
         for courier in Employee.search([
                     ('company', '=', self.company.id),
@@ -312,13 +424,19 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                 continue
             shift_start = seconds_of(courier.shift_start or dt.time(9))
             shift_end = seconds_of(courier.shift_end or dt.time(18))
+            if earliest >= shift_end:
+                continue
+            shift_start = max(shift_start, earliest)
             break_ = None
             if courier.break_duration:
                 duration = int(courier.break_duration.total_seconds())
                 middle = (shift_start + shift_end) // 2
                 break_ = engine.Break(
-                    earliest=middle - 3600, latest=middle + 3600,
-                    duration=duration)
+                    earliest=max(shift_start, middle - 3600),
+                    latest=middle + 3600, duration=duration)
+                if break_.earliest > break_.latest:
+                    # the break's window is over
+                    break_ = None
             vehicles.append(engine.Vehicle(
                     id=courier.id, depot=courier.home_depot.id,
                     capacity=(
@@ -341,10 +459,10 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
             if leg.kind in {'direct', 'pickup'} and order.state in {
                     'confirmed', 'assigned'}:
                 if order.pickup_latitude is None:
-                    excluded.append((order.id, 'no_coordinates'))
+                    excluded.append((leg.id, 'no_coordinates'))
                     continue
                 pickup = engine.Stop(
-                    id=f'p{leg.id}', lat=order.pickup_latitude,
+                    id=('pickup', leg.id), lat=order.pickup_latitude,
                     lon=order.pickup_longitude, demand=demand,
                     service_time=240,
                     tw_start=_local_seconds(order.pickup_start, self.date,
@@ -354,10 +472,10 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                     kind='pickup')
             if leg.kind in {'direct', 'last_mile'}:
                 if order.delivery_latitude is None:
-                    excluded.append((order.id, 'no_coordinates'))
+                    excluded.append((leg.id, 'no_coordinates'))
                     continue
                 delivery = engine.Stop(
-                    id=f'd{leg.id}', lat=order.delivery_latitude,
+                    id=('delivery', leg.id), lat=order.delivery_latitude,
                     lon=order.delivery_longitude, demand=demand,
                     service_time=300,
                     tw_start=_local_seconds(order.delivery_start, self.date,
@@ -368,14 +486,12 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                     pickup=pickup.id if pickup else None)
             stops.extend(s for s in [pickup, delivery] if s)
         if not vehicles:
-            excluded.extend(
-                (int(s.id[1:]), 'no_vehicle') for s in stops
-                if s.kind == 'delivery' or s.id.startswith('p'))
+            excluded.extend((s.id[1], 'no_vehicle') for s in stops)
             stops = []
         problem = engine.Problem(
             depots=problem_depots, vehicles=vehicles, stops=stops,
             distances=DistanceMatrix.from_config())
-        return problem, _orders_of(excluded)
+        return problem, excluded
 
     def create_trips(self, problem, solution, timezone):
         pool = Pool()
@@ -396,8 +512,8 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                 duration=dt.timedelta(seconds=route.end - route.start))
             stops = []
             for sequence, visit in enumerate(route.visits, 1):
-                leg = Leg(int(visit.stop[1:]))
-                kind = 'pickup' if visit.stop.startswith('p') else 'delivery'
+                kind, leg_id = visit.stop
+                leg = Leg(leg_id)
                 stop = dict(
                     sequence=sequence, order=leg.order, leg=leg, kind=kind,
                     planned_arrival=at(self.date, visit.arrival, timezone),
@@ -418,16 +534,9 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
         return trips
 
     def unassigned_orders(self, problem, solution):
-        seen = set()
-        result = []
-        for stop_id, reason in solution.unassigned:
-            leg_id = int(stop_id[1:])
-            if leg_id in seen:
-                continue
-            seen.add(leg_id)
-            result.append((Pool().get('delivery.order.leg')(leg_id).order.id,
-                    reason))
-        return result
+        "[(leg id, reason)] of the stops the solution left out"
+        return [(stop_id[1], reason)
+            for stop_id, reason in solution.unassigned]
 
 
 class _RoadKm:
@@ -442,18 +551,41 @@ class _RoadKm:
         return haversine(a[0], a[1], b[0], b[1]) / 1000 * self.detour
 
 
-def _orders_of(excluded):
-    "[(leg or order id, reason)] of legs to [(order id, reason)]"
+def _orders_of(legs):
+    """[(leg id, reason)] to [(order id, reason)], an order once (with the
+    reason of its first leg)"""
     Leg = Pool().get('delivery.order.leg')
     result, seen = [], set()
-    for leg_or_order, reason in excluded:
-        order_id = leg_or_order
-        if reason == 'no_vehicle':
-            order_id = Leg(leg_or_order).order.id
+    for leg, reason in legs:
+        order_id = Leg(leg).order.id
         if order_id not in seen:
             seen.add(order_id)
             result.append((order_id, reason))
     return result
+
+
+def _window_text(order, timezone):
+    "The order's delivery window in local time, as the dispatcher reads it"
+    def local(value):
+        if value is None:
+            return '\u2026'
+        return value.replace(tzinfo=dt.timezone.utc).astimezone(
+            timezone).strftime('%Y-%m-%d %H:%M')
+    return '%s \u2013 %s' % (
+        local(order.delivery_start), local(order.delivery_end))
+
+
+def _run_in_background(database_name, task_id):
+    "Run the queue task in a thread of this process"
+    from trytond.worker import run_task
+
+    def run():
+        try:
+            run_task(database_name, task_id)
+        except Exception:
+            logger.exception("planning task %s failed", task_id)
+    threading.Thread(
+        target=run, name=f'delivery-plan-{task_id}', daemon=True).start()
 
 
 def _local_seconds(value, date, timezone, default):
@@ -484,6 +616,132 @@ class PlanUnassigned(InputGuardMixin, ModelSQL, ModelView):
     order = fields.Many2One(
         'delivery.order', "Order", required=True, ondelete='CASCADE')
     reason = fields.Selection(UNASSIGNED_REASONS, "Reason", required=True)
+    advice = fields.Char("What to Do", readonly=True)
+    outcome = fields.Char(
+        "Done", readonly=True,
+        help="What the dispatcher did with the order since the planning.")
+    customer = fields.Function(
+        fields.Many2One('party.party', "Customer"), 'get_order_field')
+    address = fields.Function(fields.Char("Address"), 'get_order_field')
+    window_start = fields.Function(
+        fields.DateTime("From"), 'get_order_field')
+    window_end = fields.Function(
+        fields.DateTime("Until"), 'get_order_field')
+    weight = fields.Function(fields.Float("Weight (kg)"), 'get_order_field')
+    plan_date = fields.Function(fields.Date("Day"), 'get_order_field')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('plan', 'DESC'), ('id', 'ASC')]
+        cls._buttons.update({
+                'insert_trip': {'icon': 'tryton-add'},
+                'postpone': {'icon': 'tryton-date'},
+                })
+
+    @classmethod
+    def get_order_field(cls, rows, names):
+        result = {n: {} for n in names}
+        for row in rows:
+            order = row.order
+            values = {
+                'customer': order.customer.id if order.customer else None,
+                'address': ', '.join(filter(None, [
+                            order.delivery_street, order.delivery_city])),
+                'window_start': order.delivery_start,
+                'window_end': order.delivery_end,
+                'weight': order.weight,
+                'plan_date': row.plan.date,
+                }
+            for name in names:
+                result[name][row.id] = values[name]
+        return result
+
+    @classmethod
+    @ModelView.button_action(
+        'delivery_courier_routes.wizard_unassigned_insert')
+    def insert_trip(cls, rows):
+        pass
+
+    @classmethod
+    @ModelView.button_action(
+        'delivery_courier_routes.wizard_unassigned_postpone')
+    def postpone(cls, rows):
+        pass
+
+    @classmethod
+    def set_outcome(cls, rows, outcome):
+        "Record what was done with the rows' orders (the server's field)"
+        with Transaction().set_context(_check_access=False):
+            cls.write(list(rows), {'outcome': outcome})
+
+
+class PostponeStart(ModelView):
+    "Plan Orders for Another Day"
+    __name__ = 'delivery.trip.plan.unassigned.postpone.start'
+    date = fields.Date("Day", required=True,
+        domain=[('date', '>=', Eval('today', None))])
+    today = fields.Date("Today", readonly=True)
+
+
+class Postpone(Wizard):
+    "Plan Orders for Another Day"
+    __name__ = 'delivery.trip.plan.unassigned.postpone'
+    start = StateView('delivery.trip.plan.unassigned.postpone.start',
+        'delivery_courier_routes.unassigned_postpone_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Move", 'move', 'tryton-ok', default=True),
+            ])
+    move = StateTransition()
+
+    def default_start(self, fields):
+        today = Pool().get('ir.date').today()
+        days = [r.plan.date for r in self.records if r.plan.date]
+        return {
+            'today': today,
+            'date': max([today] + days) + dt.timedelta(days=1),
+            }
+
+    def transition_move(self):
+        """Move the delivery (and pickup) windows of the rows' orders to
+        the day, keeping their hours; an order without a window gets the
+        whole day"""
+        pool = Pool()
+        Order = pool.get('delivery.order')
+        Unassigned = pool.get('delivery.trip.plan.unassigned')
+        day = self.start.date
+        if day < Pool().get('ir.date').today():
+            raise PlanningError(gettext(
+                    'delivery_courier_routes.msg_postpone_past', date=day))
+        rows = [r for r in self.records if r.order.state == 'confirmed']
+        if len(rows) != len(self.records):
+            late = next(r for r in self.records if r not in rows)
+            raise PlanningError(gettext(
+                    'delivery_courier_routes.msg_postpone_state',
+                    order=late.order.rec_name))
+        to_save = []
+        for row in rows:
+            order = row.order
+            timezone = ZoneInfo(order.company.timezone or 'UTC')
+            if order.delivery_start or order.delivery_end:
+                first = order.delivery_start or order.delivery_end
+                local = first.replace(tzinfo=dt.timezone.utc).astimezone(
+                    timezone)
+                delta = day - local.date()
+                for name in ['pickup_start', 'pickup_end',
+                        'delivery_start', 'delivery_end']:
+                    value = getattr(order, name)
+                    if value is not None:
+                        setattr(order, name, value + delta)
+            else:
+                order.delivery_start = at(day, 0, timezone)
+                order.delivery_end = at(day, 24 * 3600 - 60, timezone)
+            to_save.append(order)
+        Order.save(to_save)
+        Order.log_events(to_save, 'rescheduled', note=str(day))
+        Unassigned.set_outcome(rows, gettext(
+                'delivery_courier_routes.msg_outcome_postponed', date=day))
+        return 'end'
 
 
 class Trip(metaclass=PoolMeta):
@@ -660,6 +918,9 @@ class Employee(metaclass=PoolMeta):
         return True
 
 
+UNASSIGNED = 'delivery.trip.plan.unassigned'
+
+
 class InsertOrderStart(ModelView):
     "Insert an Urgent Order"
     __name__ = 'delivery.trip.insert.start'
@@ -689,12 +950,27 @@ class InsertOrder(Wizard):
     insert = StateTransition()
     open_ = StateAction('delivery_courier_routes.act_trip_form')
 
+    def default_start(self, fields):
+        if self.model and self.model.__name__ == UNASSIGNED and self.record:
+            return {'date': max(
+                    self.record.plan.date, Pool().get('ir.date').today())}
+        return {}
+
     def transition_insert(self):
-        Trip = Pool().get('delivery.trip')
+        pool = Pool()
+        Trip = pool.get('delivery.trip')
+        Unassigned = pool.get(UNASSIGNED)
+        row = None
         order = self.record
+        if self.model.__name__ == UNASSIGNED:
+            row, order = self.record, self.record.order
         trips = [self.start.trip] if self.start.trip else None
         self.start.trip = Trip.insert_order(
             order, trips=trips, date=self.start.date)
+        if row:
+            Unassigned.set_outcome([row], gettext(
+                    'delivery_courier_routes.msg_outcome_inserted',
+                    trip=self.start.trip.rec_name))
         return 'open_'
 
     def do_open_(self, action):

@@ -4,6 +4,6 @@
 
 # the public tracking page is a web route: it must be known when the server
 # starts, before any database pool is loaded
-from . import routes
+from . import routes, sao_custom
 
-__all__ = [routes]
+__all__ = [routes, sao_custom]

@@ -74,6 +74,10 @@ RECIPIENTS = [
 # an order whose recipient gave no coordinates: reported, not planned
 LOST = ("Levan", "Somewhere St 1")
 
+# the optimiser's time limit in the browser test: long enough to see the
+# progress move, short enough for the suite
+SEARCH_SECONDS = 4
+
 # what the planning test leaves for the schedule and the profitability
 PLANNED = {}
 
@@ -222,9 +226,10 @@ def plan_result(tryton, plan_id, language):
     plan['trips'] = tryton.model(TRIP, 'read', plan['trips'],
         ['reference', 'courier', 'courier.rec_name', 'stop_count',
             'late_count', 'state', 'stops'])
-    plan['unassigned'] = tryton.model(
-        'delivery.trip.plan.unassigned', 'read', plan['unassigned'],
-        ['order', 'reason'])
+    plan['unassigned'] = tryton.call(
+        'model.delivery.trip.plan.unassigned.read', plan['unassigned'],
+        ['order', 'reason', 'advice', 'customer.rec_name'],
+        dict(tryton.context, language=language))
     return plan
 
 
@@ -251,9 +256,21 @@ def plan_over_rpc(server_url, tryton, day):
                 'time_limit': 1,
                 }])
     dispatcher.model(PLAN, 'run', [plan_id])
-    plan = plan_result(tryton, plan_id, 'en')
+    plan = finished(tryton, plan_id)
     assert plan['state'] == 'done', plan
     return plan_id
+
+
+def finished(tryton, plan_id, timeout=60):
+    """The planning once it has ended: Run returns at once, the search
+    goes on in the server (a thread of the web process without a worker)"""
+    deadline = time.monotonic() + timeout
+    while True:
+        plan = plan_result(tryton, plan_id, 'en')
+        if plan['state'] in {'done', 'failed'} or (
+                time.monotonic() > deadline):
+            return plan
+        time.sleep(0.2)
 
 
 def planned(server_url, tryton, day):
@@ -357,6 +374,28 @@ def add_depot(page, tab, name, typed):
     expect(rows).to_have_count(1)
 
 
+def watch_progress(page, tab, timeout):
+    """[(state, progress in %)] the form shows until the planning is done
+    (or failed), read every 0.2 s without reloading it"""
+    select = form(tab).locator('select[name="state"]')
+    bar = form(tab).locator('.progress .progress-bar')
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = json.loads(select.input_value())
+        value = float(bar.get_attribute('aria-valuenow') or 0)
+        if not seen or seen[-1] != (state, value):
+            seen.append((state, value))
+        if state == 'failed':
+            message = form(tab).locator('textarea[name="message"]')
+            raise AssertionError(
+                f"the planning failed: {message.input_value()}")
+        if state == 'done':
+            return seen
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the planning did not end in {timeout} s: {seen}")
+
+
 def expect_plan_state(page, tab, state, timeout=45):
     """Wait until the form shows the planning in state, reloading it: the
     planning runs in the queue, the form shows what was committed"""
@@ -420,10 +459,22 @@ def test_plan_the_day(page, server_url, tryton, day, info, record_property):
     expect(form(tab).locator('select[name="state"]')).to_have_value(
         json.dumps('draft'))
     page.wait_for_load_state('networkidle')
-    enter_integer(page, tab, 'time_limit', 1)
+    enter_integer(page, tab, 'time_limit', SEARCH_SECONDS)
     add_depot(page, tab, hub['name'], DEPOT)
+    clicked = time.monotonic()
     click_button(tab, 'run')
-    expect_plan_state(page, tab, 'done')
+    # the client is not blocked: the form is back, queued or running,
+    # long before the search ends (no worker here: a thread of the server
+    # plans), and shows its progress live, nobody pressing Reload
+    select = form(tab).locator('select[name="state"]')
+    expect(select).not_to_have_value(json.dumps('draft'), timeout=10_000)
+    back = time.monotonic() - clicked
+    assert back < SEARCH_SECONDS, f"the form was blocked {back:.1f} s"
+    seen = watch_progress(page, tab, timeout=60)
+    running = [v for state, v in seen if state == 'running']
+    assert any(0 < v < 100 for v in running), seen
+    assert seen[-1] == ('done', 100.0), seen[-1]
+    assert [v for _, v in seen] == sorted(v for _, v in seen), seen
     elapsed = time.monotonic() - start
     record_property('seconds', round(elapsed, 1))
     print(f"\nthe day planned in {elapsed:.1f} s")
@@ -481,6 +532,15 @@ def test_plan_the_day(page, server_url, tryton, day, info, record_property):
     lost = rows.filter(has_text=day['numbers'][day['lost']])
     expect(lost).to_have_count(1)
     expect(lost).to_contain_text(reasons['no_coordinates'])
+    # the count the page shows is the number of its rows; each row says
+    # whose order it is and what the dispatcher can do about it
+    expect(form(tab).locator(
+        'input[name="unassigned_count"]:not([type="number"])')).to_have_value(
+        str(len(plan['unassigned'])))
+    lost_row, = [u for u in plan['unassigned'] if u['order'] == day['lost']]
+    assert lost_row['advice'], lost_row
+    expect(lost).to_contain_text(lost_row['advice'])
+    expect(lost).to_contain_text(lost_row['customer.']['rec_name'])
     for order in day['orders']:
         expect(rows.filter(has_text=day['numbers'][order])).to_have_count(0)
     assert elapsed < 60, f"planning the day took {elapsed:.0f} s"
@@ -699,7 +759,7 @@ def test_plan_the_day_again(server_url, tryton, day):
                 'time_limit': 1,
                 }])
     dispatcher.model(PLAN, 'run', [plan_id])
-    plan = plan_result(tryton, plan_id, 'en')
+    plan = finished(tryton, plan_id)
     assert plan['state'] == 'done', plan['message']
     PLANNED['plan'] = plan_id
     assert not tryton.model(TRIP, 'search',

@@ -879,8 +879,14 @@
   function stopCard(stop, index, current) {
     const cod = Number(stop.cod) > 0 && stop.kind === 'delivery';
     const address = [stop.street, stop.city].filter(Boolean).join(', ');
+    // a stop still to do whose planned time has passed is not shown as
+    // upcoming: the courier sees it is overdue
+    const open = !['done', 'failed', 'cancelled'].includes(stop.state);
+    const overdue = open && stop.planned_arrival
+      && new Date(stop.planned_arrival).getTime() < Date.now();
     const planned = stop.planned_arrival
-      ? t('planned', {time: formatTime(stop.planned_arrival)}) : null;
+      ? t(overdue ? 'overdue' : 'planned',
+        {time: formatTime(stop.planned_arrival)}) : null;
     return element('li', {
       class: `stop state-${stop.state}${current ? ' current' : ''}`
         + (stop.pending ? ' pending' : ''),
@@ -899,7 +905,10 @@
     element('p', {class: 'when'},
       element('span', {class: 'label'}, `${t('window')}: `),
       element('strong', {'data-field': 'window'}, windowText(stop)),
-      planned ? ` · ${planned}` : null),
+      planned ? ' \u00b7 ' : null,
+      planned ? element('span', {
+        class: overdue ? 'planned overdue' : 'planned',
+        'data-field': 'planned'}, planned) : null),
     cod ? element('p', {class: 'cod', 'data-field': 'cod'},
       `${t('cod')}: `, element('strong', {}, formatAmount(stop, stop.cod)))
       : null,
