@@ -85,10 +85,13 @@ Limitations of the PyVRP model (0.14)
   windows rounded inwards, so a PyVRP-feasible route stays feasible in
   double precision; reported figures are recomputed in double precision.
 - Loads are integers at 1/1000 of a unit (g, dm3, 1/1000 parcel).
-- Required stops are modelled as optional with a prize larger than any
-  route cost (``required_mode='soft'``), so that a fleet too small or too
-  slow gives a plan with the rest explained, never an infeasible plan;
-  ``required_mode='hard'`` passes them to PyVRP as required.
+- Required stops: ``required_mode='auto'`` (default) passes them to PyVRP
+  as required, as a PyVRP user would, and when that search has found no
+  feasible plan after a quarter of the time (a fleet too small or too
+  slow), goes on with them optional with a prize larger than any route
+  cost, so that the plan serves what it can and explains the rest, never
+  an infeasible plan; ``'soft'`` uses the prizes from the start, ``'hard'``
+  never.
 - Determinism: same problem + seed + ``max_iterations`` give the same plan.
   With a time limit only, PyVRP runs a number of iterations that depends on
   the machine's speed; results repeat when the search converges before the
@@ -134,8 +137,14 @@ SPEEDS = {
 EPS = 1e-6
 LOAD_SCALE = 1000          # PyVRP loads: 1/1000 of a unit
 # PyVRP costs: the most expensive vehicle's cost of one unit of distance
-# (a metre x scale); every other amount of money in the same units
+# (a metre x scale); every other amount of money in the same units.
+# COST_UNITS for the hierarchical objective of the benchmarks; MONEY_UNITS
+# when the objective is money: a metre of the dearest vehicle costs 1,000,
+# as a PyVRP user models a day (the arcs and PyVRP's default penalties,
+# 50,000 per second of time warp, in the ratio its penalty manager is made
+# for), whatever the currency's magnitude (0.3 or 3,000 per km)
 COST_UNITS = 100
+MONEY_UNITS = 1000
 # PyVRP's initial penalty of a second of time warp, a unit of excess load
 # or of distance when the objective is money: the cost of 5 km of the most
 # expensive vehicle (PyVRP's own default, 50,000, for arcs that cost 10 per
@@ -145,6 +154,8 @@ INITIAL_PENALTY = 5000 * COST_UNITS
 # the money units of the problems of the benchmark's baselines
 COST_SCALE = 100_000
 INT_INF = 1 << 40
+# PyVRP's cost of an infeasible solution is the largest 64-bit integer
+HOPELESS = 1 << 62
 
 
 # ---------------------------------------------------------------- input
@@ -1413,7 +1424,7 @@ class PyVRPEngine(Engine):
     cost (a large fixed cost per vehicle, and a route-elimination phase
     when the fleet is homogeneous); otherwise the objective is money:
     cost_per_km x km + fixed cost of each vehicle used - prizes.
-    required_mode: 'soft' (default) or 'hard', see the module doc.
+    required_mode: 'auto' (default), 'soft' or 'hard', see the module doc.
     max_iterations: stop after so many iterations as well (determinism).
     warm_start: start from the nearest neighbour plan (True), from PyVRP's
     random solution as pyvrp.solve does (False), or (None, the default)
@@ -1426,12 +1437,13 @@ class PyVRPEngine(Engine):
 
     def __init__(
             self, clock='wall', prize_per_priority=10.0, scale=1,
-            minimise_vehicles=False, required_mode='soft',
+            minimise_vehicles=False, required_mode='auto',
             max_iterations=None, warm_start=None, display=False,
-            reduce_fleet=True):
+            reduce_fleet=False):
         super().__init__(clock, prize_per_priority)
-        if required_mode not in ('soft', 'hard'):
-            raise ValueError("required_mode must be 'soft' or 'hard'")
+        if required_mode not in ('auto', 'soft', 'hard'):
+            raise ValueError(
+                "required_mode must be 'auto', 'soft' or 'hard'")
         self.scale = scale
         self.minimise_vehicles = minimise_vehicles
         self.required_mode = required_mode
@@ -1478,13 +1490,13 @@ class _Deadline:
         return self.clock.now() >= self.end
 
 
-def money_units(cost_per_km):
+def money_units(cost_per_km, units=COST_UNITS):
     """PyVRP's integer units of one unit of money: a metre of the most
-    expensive vehicle costs COST_UNITS (without a cost per km, as if it
-    cost 1 per km). The integer problem is then the same whatever the
-    currency: 0.3 or 3,000 per km."""
+    expensive vehicle costs units (without a cost per km, as if it cost 1
+    per km). The integer problem is then the same whatever the currency:
+    0.3 or 3,000 per km."""
     per_metre = max([c for c in cost_per_km if c > 0] or [1.0]) / 1000
-    return COST_UNITS / per_metre
+    return units / per_metre
 
 
 def _ceil(x):
@@ -1533,7 +1545,8 @@ class _PyVRPRun:
         # money as integers, the same whatever the currency (0.3 or 3,000
         # per km): the arcs cost what PyVRP's search and penalties are made
         # for, and a cheaper vehicle keeps its ratio (see money_units)
-        self.money = money_units(inst.cost_per_km)
+        self.money = money_units(inst.cost_per_km,
+            COST_UNITS if self.engine.minimise_vehicles else MONEY_UNITS)
         self.units = np.array([
                 max(1, round(c / 1000 / s * self.money))
                 for c in inst.cost_per_km], dtype=np.int64)
@@ -1563,12 +1576,24 @@ class _PyVRPRun:
             for v in members:
                 self.type_of[v] = g
         # clients and shipments
-        load = np.ceil(inst.demand * LOAD_SCALE - 1e-6).astype(np.int64)
-        zero = [0] * inst.dims
         max_fixed = int(fixed.max()) + self.extra_fixed if inst.m else 0
         self.required_prize = int(4 * (max_fixed + int(self.units.max())
                 * 2 * (int(self.distance.max()) + 1)) + 1)
-        soft = self.engine.required_mode == 'soft'
+        self.clients, self.client_stop, self.shipments, \
+            self.shipment_stops = self.jobs(
+                self.engine.required_mode == 'soft')
+        self.data = self.make_data()
+
+    def jobs(self, soft):
+        """(clients, client_stop, shipments, shipment_stops): PyVRP's
+        clients and shipments of the Instance's jobs, the required ones
+        optional with a prize when soft, and the stop index of each"""
+        pyvrp = self.pyvrp
+        inst = self.inst
+        s = self.engine.scale
+        horizon = float(inst.latest.max())
+        load = np.ceil(inst.demand * LOAD_SCALE - 1e-6).astype(np.int64)
+        zero = [0] * inst.dims
 
         def prize_of(i):
             if inst.required[i]:
@@ -1580,24 +1605,21 @@ class _PyVRPRun:
             late = _floor(min(inst.tw_end[i], horizon) * s)
             return early, max(early, late)
 
-        self.clients = []
-        self.client_stop = []
-        self.shipments = []
-        self.shipment_stops = []
+        clients, client_stop, shipments, shipment_stops = [], [], [], []
         for job in inst.jobs:
             if len(job) == 1:
                 i = job[0]
                 prize, required = prize_of(i)
                 early, late = window(i)
                 q = [int(x) for x in load[i]]
-                self.clients.append(pyvrp.Client(
+                clients.append(pyvrp.Client(
                         location=int(inst.loc[i]),
                         delivery=q if inst.kind[i] == 0 else zero,
                         pickup=q if inst.kind[i] == 1 else zero,
                         service_duration=_ceil(inst.service[i] * s),
                         tw_early=early, tw_late=late,
                         prize=prize, required=required))
-                self.client_stop.append(i)
+                client_stop.append(i)
             else:
                 p, d = job
                 prize, required = prize_of(p)
@@ -1605,7 +1627,7 @@ class _PyVRPRun:
                     prize, required = prize_of(d)
                 p_early, p_late = window(p)
                 d_early, d_late = window(d)
-                self.shipments.append(pyvrp.Shipment(
+                shipments.append(pyvrp.Shipment(
                         pickup_location=int(inst.loc[p]),
                         delivery_location=int(inst.loc[d]),
                         pickup_tw_early=p_early, pickup_tw_late=p_late,
@@ -1615,8 +1637,8 @@ class _PyVRPRun:
                             inst.service[d] * s),
                         amount=[int(x) for x in load[p]],
                         prize=prize, required=required))
-                self.shipment_stops.append((p, d))
-        self.data = self.make_data()
+                shipment_stops.append((p, d))
+        return clients, client_stop, shipments, shipment_stops
 
     def vehicle_types(self, fleet=None, extra_fixed=None):
         "PyVRP vehicle types; fleet: number available per type"
@@ -1647,19 +1669,23 @@ class _PyVRPRun:
                         unit_distance_cost=unit, profile=profile))
         return result
 
-    def make_data(self, fleet=None, extra_fixed=None, clients=None):
+    def make_data(self, fleet=None, extra_fixed=None, clients=None,
+            shipments=None):
         return self.pyvrp.ProblemData(
             self.locations,
             self.clients if clients is None else clients,
             self.depots, self.vehicle_types(fleet, extra_fixed),
             [self.distance] * len(self.duration), self.duration,
-            [], self.shipments)
+            [], self.shipments if shipments is None else shipments)
 
-    def penalty_params(self, initial=None):
-        """PyVRP's penalty parameters: a maximum penalty far above the
-        initial one and above the prize of a required stop (soft required
-        stops stay served)"""
+    def penalty_params(self, soft=True):
+        """PyVRP's penalty parameters: for money with required stops,
+        PyVRP's own (as pyvrp.solve); otherwise a maximum penalty far above
+        the initial one and above the prize of a required stop (soft
+        required stops stay served)"""
         from pyvrp.PenaltyManager import PenaltyParams
+        if not soft and not self.engine.minimise_vehicles:
+            return PenaltyParams()
         return PenaltyParams(max_penalty=float(
                 max(1000 * INITIAL_PENALTY, self.required_prize)))
 
@@ -1715,7 +1741,7 @@ class _PyVRPRun:
         return routes
 
     def search(self, data, initial, end=None, done=None, seed=None,
-            iterations=None, callbacks=None, neighbours=None):
+            iterations=None, callbacks=None, neighbours=None, soft=True):
         """PyVRP's iterated local search (as pyvrp.solve) from initial,
         with PyVRP's usual initial penalties but a maximum penalty above
         the prize of a required stop (soft required stops stay served)."""
@@ -1738,12 +1764,20 @@ class _PyVRPRun:
         for operator in OPERATORS:
             if operator.supports(data):
                 search.add_operator(operator(data))
-        start = (50_000.0 if self.engine.minimise_vehicles
-            else float(INITIAL_PENALTY))
-        initial_penalties = (
-            [start] * data.num_load_dimensions, start, start)
-        penalties = PenaltyManager(
-            initial_penalties, self.penalty_params(initial_penalties))
+        if self.engine.minimise_vehicles:
+            start = 50_000.0
+        elif soft:
+            start = float(INITIAL_PENALTY)
+        else:
+            # as pyvrp.solve: the midpoint of PyVRP's penalty range
+            start = None
+        params = self.penalty_params(soft)
+        if start is None:
+            initial_penalties = params.midpoint_penalties(data)
+        else:
+            initial_penalties = (
+                [start] * data.num_load_dimensions, start, start)
+        penalties = PenaltyManager(initial_penalties, params)
         if initial is None:
             initial = search(
                 pyvrp.Solution.make_random(data, rng),
@@ -1777,8 +1811,12 @@ class _PyVRPRun:
                     and not self.engine.minimise_vehicles
                     and self.engine.reduce_fleet):
                 best = self.reduce_fleet(data, initial)
+            elif (self.engine.required_mode == 'auto'
+                    and not self.engine.minimise_vehicles):
+                best = self.required_then_soft(data, initial)
             else:
-                best = self.search(data, initial)
+                best = self.search(data, initial,
+                    soft=self.engine.required_mode == 'soft')
         self.stats['phase_end'] = self.clock.now() - self.clock.begin
         if best is None or not best.is_feasible():
             self.stats['fallback'] = 'no feasible PyVRP solution'
@@ -1794,6 +1832,31 @@ class _PyVRPRun:
         routes = self.from_pyvrp(best)
         self.stats['objective'] = self.cost(best)
         return routes
+
+    def required_then_soft(self, data, initial):
+        """Money with required stops as PyVRP's own solve would search it;
+        when no feasible plan shows within a quarter of the time (a fleet
+        too small or too slow), the rest of the time with the required
+        stops optional with a large prize: a plan that serves what it can"""
+        clock = self.clock
+        checkpoint = clock.now() + 0.25 * max(0.0, clock.deadline - clock.now())
+        clients, _, shipments, _ = self.jobs(soft=False)
+        hard = self.make_data(clients=clients, shipments=shipments)
+
+        def hopeless(best_cost):
+            return clock.now() >= checkpoint and best_cost >= HOPELESS
+
+        best = self.search(hard, None, done=hopeless, soft=False)
+        if best is not None and best.is_feasible():
+            self.stats['required'] = 'hard'
+            return self.solution_of(data, best)
+        self.stats['required'] = 'soft'
+        return self.search(data, initial)
+
+    def solution_of(self, data, solution):
+        """The same routes as a Solution of data (the same clients and
+        shipments, required or not)"""
+        return self.to_pyvrp(data, self.from_pyvrp(solution))
 
     def _complete(self, solution):
         return (solution.is_feasible()
