@@ -6,6 +6,15 @@ from trytond.pyson import Bool, Eval
 
 from .exceptions import CourierValidationError
 
+VEHICLE_TYPES = [
+    ('foot', "On Foot"),
+    ('bicycle', "Bicycle"),
+    ('scooter', "Scooter"),
+    ('car', "Car"),
+    ('van', "Van"),
+    ('truck', "Truck"),
+    ]
+
 _courier_states = {
     'invisible': ~Eval('courier', False),
     }
@@ -16,15 +25,7 @@ class Employee(metaclass=PoolMeta):
 
     courier = fields.Boolean(
         "Courier", help="Check if the employee delivers parcels.")
-    vehicle_type = fields.Selection([
-            (None, ""),
-            ('foot', "On Foot"),
-            ('bicycle', "Bicycle"),
-            ('scooter', "Scooter"),
-            ('car', "Car"),
-            ('van', "Van"),
-            ('truck', "Truck"),
-            ], "Vehicle",
+    vehicle_type = fields.Selection([(None, "")] + VEHICLE_TYPES, "Vehicle",
         states={
             'invisible': _courier_states['invisible'],
             'required': Bool(Eval('courier')),

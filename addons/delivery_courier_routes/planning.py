@@ -23,6 +23,7 @@ from . import replan
 from . import solver as engine
 from .distances import DistanceMatrix, haversine
 from .exceptions import PlanningError
+from .planning_defaults import Defaults
 from .trip import at, seconds_of
 
 logger = logging.getLogger(__name__)
@@ -354,6 +355,10 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
             return gettext('delivery_courier_routes.msg_advice_not_selected')
         return None
 
+    def _get_defaults(self):
+        "What planning assumes where orders and couriers say nothing"
+        return Defaults(self.company)
+
     def get_engine(self):
         if self.engine == 'nearest':
             return engine.NearestNeighbourEngine()
@@ -396,6 +401,7 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Employee = pool.get('company.employee')
         excluded = []
+        defaults = self._get_defaults()
         depots = {d.id: d for d in self.depots}
         problem_depots = []
         for depot in self.depots:
@@ -422,27 +428,26 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                     ]):
             if not courier.active_on(self.date):
                 continue
-            shift_start = seconds_of(courier.shift_start or dt.time(9))
-            shift_end = seconds_of(courier.shift_end or dt.time(18))
+            values = defaults.vehicle(courier)
+            shift_start = seconds_of(values['shift_start'])
+            shift_end = seconds_of(values['shift_end'])
             if earliest >= shift_end:
                 continue
-            shift_start = max(shift_start, earliest)
             break_ = None
-            if courier.break_duration:
-                duration = int(courier.break_duration.total_seconds())
+            if values['break_duration']:
+                duration = int(values['break_duration'].total_seconds())
+                window = int(values['break_window'].total_seconds())
                 middle = (shift_start + shift_end) // 2
                 break_ = engine.Break(
-                    earliest=max(shift_start, middle - 3600),
-                    latest=middle + 3600, duration=duration)
+                    earliest=max(shift_start, earliest, middle - window),
+                    latest=middle + window, duration=duration)
                 if break_.earliest > break_.latest:
                     # the break's window is over
                     break_ = None
+            shift_start = max(shift_start, earliest)
             vehicles.append(engine.Vehicle(
                     id=courier.id, depot=courier.home_depot.id,
-                    capacity=(
-                        courier.capacity_weight or 1e6,
-                        courier.capacity_volume or 1e6,
-                        courier.capacity_parcels or 10 ** 6),
+                    capacity=values['capacity'],
                     cost_per_km=float(courier.cost_per_km or 0),
                     fixed_cost=float(courier.fixed_cost_day or 0),
                     shift_start=shift_start, shift_end=shift_end,
@@ -464,7 +469,7 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                 pickup = engine.Stop(
                     id=('pickup', leg.id), lat=order.pickup_latitude,
                     lon=order.pickup_longitude, demand=demand,
-                    service_time=240,
+                    service_time=defaults.service_time(order, 'pickup'),
                     tw_start=_local_seconds(order.pickup_start, self.date,
                         timezone, 0),
                     tw_end=_local_seconds(order.pickup_end, self.date,
@@ -477,7 +482,7 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                 delivery = engine.Stop(
                     id=('delivery', leg.id), lat=order.delivery_latitude,
                     lon=order.delivery_longitude, demand=demand,
-                    service_time=300,
+                    service_time=defaults.service_time(order, 'delivery'),
                     tw_start=_local_seconds(order.delivery_start, self.date,
                         timezone, 0),
                     tw_end=_local_seconds(order.delivery_end, self.date,
@@ -786,9 +791,10 @@ class Trip(metaclass=PoolMeta):
                     trip=self.rec_name))
         speed = (engine.SPEEDS.get(self.courier.vehicle_type)
             or distances.speed_kmh)
-        shift = seconds_of(self.courier.shift_start or dt.time(9))
-        done = 0
+        defaults = Defaults(self.company)
+        shift = seconds_of(defaults.vehicle(self.courier)['shift_start'])
         start = shift
+        done = 0
         for stop in stops:
             if stop.state in {'done', 'failed'}:
                 done += 1
@@ -797,11 +803,17 @@ class Trip(metaclass=PoolMeta):
                         stop.done, self.date, timezone, start)
             else:
                 break
+        now = dt.datetime.now(dt.timezone.utc).astimezone(timezone)
+        if now.date() == self.date:
+            # nothing still to do before now (plus the lead time when the
+            # trip has not started)
+            soon = now if self.state == 'in_progress' else now + lead_time()
+            start = max(start, seconds_of(soon))
         windows = [None] + [(
                 _local_seconds(s.window_start, self.date, timezone, None),
                 _local_seconds(s.window_end, self.date, timezone, None))
             for s in stops] + [None]
-        service = [0] + [240 if s.kind == 'pickup' else 300
+        service = [0] + [defaults.service_time(s.order, s.kind)
             for s in stops] + [0]
         tail = points[done:]
         times = replan.schedule(start, tail, service[done:], windows[done:],
