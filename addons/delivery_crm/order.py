@@ -23,6 +23,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import tariff as pure
 from .exceptions import OrderError
+from .coordinates import fill_coordinates, known_coordinates
 from .geo import coordinates_error, haversine_km
 from .phone import parse
 from .security import InputGuardMixin
@@ -533,6 +534,12 @@ class Order(InputGuardMixin, Workflow, ModelSQL, ModelView):
             ('cancelled', 'draft'),
             }
         cls._buttons.update({
+                'find_coordinates': {
+                    'icon': 'tryton-search',
+                    'invisible': ~Eval('state').in_(
+                        ['draft', 'confirmed', 'failed']),
+                    'depends': ['state'],
+                    },
                 'draft': {
                     'invisible': ~Eval('state').in_(
                         ['confirmed', 'cancelled']),
@@ -727,6 +734,57 @@ class Order(InputGuardMixin, Workflow, ModelSQL, ModelView):
             self.delivery_longitude = address.longitude
         self._update_pricing()
 
+    @classmethod
+    @ModelView.button
+    def find_coordinates(cls, orders):
+        """The coordinates of the pickup and delivery addresses that have
+        none: those of the same address known in the database, else the
+        geocoder's (trytond.conf [delivery_crm] geocoder_url)"""
+        changed = fill_coordinates(orders, [
+                ('pickup_street', 'pickup_city',
+                    'pickup_latitude', 'pickup_longitude'),
+                ('delivery_street', 'delivery_city',
+                    'delivery_latitude', 'delivery_longitude'),
+                ])
+        for order in changed:
+            order._update_pricing()
+        cls.save(changed)
+
+    @fields.depends('pickup_street', 'pickup_city', 'pickup_latitude',
+        'pickup_longitude', 'pickup_address', methods=['_update_pricing'])
+    def on_change_pickup_street(self):
+        self._known_place('pickup')
+
+    @fields.depends('delivery_street', 'delivery_city', 'delivery_latitude',
+        'delivery_longitude', 'delivery_address',
+        methods=['_update_pricing'])
+    def on_change_delivery_street(self):
+        self._known_place('delivery')
+
+    @fields.depends(methods=['on_change_pickup_street', '_update_pricing'])
+    def on_change_pickup_city(self):
+        self.on_change_pickup_street()
+        self._update_pricing()
+
+    @fields.depends(methods=['on_change_delivery_street', '_update_pricing'])
+    def on_change_delivery_city(self):
+        self.on_change_delivery_street()
+        self._update_pricing()
+
+    def _known_place(self, prefix):
+        """An address typed by hand that the database knows takes its
+        coordinates (the dispatcher can still change them)"""
+        if (getattr(self, f'{prefix}_latitude') is not None
+                or getattr(self, f'{prefix}_longitude') is not None
+                or getattr(self, f'{prefix}_address', None)):
+            return
+        found = known_coordinates(getattr(self, f'{prefix}_street'),
+            getattr(self, f'{prefix}_city'))
+        if found:
+            setattr(self, f'{prefix}_latitude', found[0])
+            setattr(self, f'{prefix}_longitude', found[1])
+            self._update_pricing()
+
     @fields.depends(*PRICING, *COMPUTED)
     def _update_pricing(self):
         "Price the order as it is typed"
@@ -755,9 +813,9 @@ class Order(InputGuardMixin, Workflow, ModelSQL, ModelView):
         self._update_pricing()
 
     on_change_parcel_count = on_change_weight = on_change_volume = (
-        on_change_cod_amount) = on_change_fragile = on_change_pickup_city = (
+        on_change_cod_amount) = on_change_fragile = (
         on_change_pickup_latitude) = on_change_pickup_longitude = (
-        on_change_delivery_city) = on_change_delivery_latitude = (
+        on_change_delivery_latitude) = (
         on_change_delivery_longitude) = on_change_pickup_start = (
         on_change_pickup_end) = on_change_delivery_start = (
         on_change_delivery_end) = on_change_service

@@ -9,14 +9,15 @@ from sql.operators import ILike, Like
 
 from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import Index, fields
+from trytond.model import Index, ModelView, fields
 from trytond.model.modelstorage import is_leaf
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from .coordinates import CoordinatesMixin
+from .coordinates import CoordinatesMixin, fill_coordinates
 from .phone import parse
 from .exceptions import InputError
 from .security import EMAIL, WEBSITE, InputGuardMixin
@@ -319,6 +320,25 @@ def _company_region():
 
 class Address(InputGuardMixin, CoordinatesMixin, metaclass=PoolMeta):
     __name__ = 'party.address'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'find_coordinates': {
+                    'icon': 'tryton-search',
+                    'invisible': (Bool(Eval('latitude'))
+                        & Bool(Eval('longitude'))),
+                    'depends': ['latitude', 'longitude'],
+                    },
+                })
+
+    @classmethod
+    @ModelView.button
+    def find_coordinates(cls, addresses):
+        "The coordinates of the addresses that have none"
+        cls.save(fill_coordinates(
+                addresses, [('street', 'city', 'latitude', 'longitude')]))
 
 
 class ContactMechanism(InputGuardMixin, metaclass=PoolMeta):
