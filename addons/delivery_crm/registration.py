@@ -11,6 +11,7 @@ from trytond.wizard import (
 from .exceptions import RegistrationError
 from .party import CHANNELS, TIMES, _company_region
 from .phone import parse
+from .coordinates import fill_coordinates
 from .security import EMAIL, check_view_input
 
 SIMILAR_NAME = 0.85
@@ -206,7 +207,25 @@ class Register(Wizard):
         if start.lang:
             values['lang'] = start.lang.id
         self.start.party, = Party.create([values])
+        self.locate(self.start.party)
         return 'open_'
+
+    @staticmethod
+    def locate(party):
+        """Coordinates for the new customer's address: those of the same
+        address known in the database, else the geocoder's when one is
+        configured; a registration never fails for want of them (the
+        orders of an address without coordinates are flagged not
+        routable)"""
+        from trytond.exceptions import UserError
+        Address = Pool().get('party.address')
+        addresses = list(party.addresses)
+        try:
+            changed = fill_coordinates(addresses,
+                [('street', 'city', 'latitude', 'longitude')])
+        except UserError:
+            return
+        Address.save(changed)
 
     def do_open_(self, action):
         action['res_id'] = [self.start.party.id]
