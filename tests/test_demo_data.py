@@ -272,6 +272,39 @@ def test_delivered_orders_are_invoiced(database):
             assert order['invoice'], order
 
 
+def when(value):
+    "A naive UTC datetime of the database (SQLite gives text)"
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def test_todays_trips_are_planned(database):
+    """The demo plans today's trips as a dispatcher does in the morning:
+    one planning of today, done, its stops after the time it was made plus
+    the lead time; trips unless the couriers' day was nearly over"""
+    from zoneinfo import ZoneInfo
+    backend = database[0]
+    with connect(backend) as connection:
+        plans = connection.execute(
+            'SELECT id, state, create_date, message FROM delivery_trip_plan'
+            ).fetchall()
+        assert len(plans) == 1, plans
+        plan_id, state, created, message = plans[0]
+        assert state == 'done', message
+        created = when(created)
+        arrivals = [when(r[0]) for r in connection.execute(
+                'SELECT s.planned_arrival FROM delivery_trip_stop s '
+                'JOIN delivery_trip t ON t.id = s.trip '
+                f'WHERE t.planning = {int(plan_id)}').fetchall()]
+    assert all(a >= created + dt.timedelta(minutes=29) for a in arrivals), (
+        created, min(arrivals))
+    local = created.replace(tzinfo=dt.timezone.utc).astimezone(
+        ZoneInfo(demo_data.TIMEZONE))
+    if local.time() < dt.time(15, 0):
+        assert arrivals, message
+
+
 def counts(backend):
     with connect(backend) as connection:
         return [connection.execute(f'SELECT COUNT(*) FROM {t}').fetchone()[0]

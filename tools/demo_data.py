@@ -1644,6 +1644,53 @@ def build_today(database, config_file, log):
                 "contact tasks today")
 
 
+def build_trips(database, config_file, log, time_limit=5):
+    """Plan today's trips at every depot with couriers, as a dispatcher
+    does in the morning (Plan Trips, Plan the Day), so that the courier
+    app and the schedule are not empty on first start; the stops start
+    after now + the lead time, so a demo built in the evening has few"""
+    from trytond.worker import run_task
+    with session(database, config_file) as (pool, transaction):
+        Plan = pool.get('delivery.trip.plan')
+        Employee = pool.get('company.employee')
+        Company = pool.get('company.company')
+        Date = pool.get('ir.date')
+        plans = []
+        for company in Company.search([]):
+            with transaction.set_context(company=company.id):
+                today = Date.today()
+                depots = {e.home_depot for e in Employee.search([
+                            ('company', '=', company.id),
+                            ('courier', '=', True),
+                            ('home_depot', '!=', None),
+                            ])}
+                depots = [d for d in depots if d.latitude is not None]
+                if not depots or Plan.search([
+                            ('company', '=', company.id),
+                            ('date', '=', today),
+                            ]):
+                    # planned already: a second run adds nothing
+                    continue
+                plans.append(Plan(
+                        company=company, date=today, depots=depots,
+                        time_limit=time_limit, engine='pyvrp'))
+        Plan.save(plans)
+        Plan.run(plans)
+        plan_ids = [p.id for p in plans]
+        tasks = list(transaction.tasks)
+        transaction.tasks.clear()
+        transaction.commit()
+    # without a worker the queue task is run here, once the planning is
+    # committed; with one (the production layout) the worker runs it once
+    # started
+    for task_id in tasks:
+        run_task(database, task_id)
+    with session(database, config_file) as (pool, transaction):
+        Plan = pool.get('delivery.trip.plan')
+        for plan in Plan.browse(plan_ids):
+            log(f"today's trips: {plan.message or plan.state}")
+
+
 def reserve_ids(cursor, table, n, is_pg):
     "Reserve n consecutive ids of table"
     if not n:
@@ -1691,7 +1738,7 @@ def main(argv=None):
     parser.add_argument('--staff', type=int, default=0,
         help="add contact staff without logins up to this number")
     parser.add_argument('--no-today', action='store_true',
-        help="do not build today's contact list")
+        help="do not build today's contact list and trips")
     parser.add_argument('--seed', default='tbilisi-express')
     parser.add_argument('--quiet', action='store_true')
     args = parser.parse_args(argv)
@@ -1720,6 +1767,7 @@ def main(argv=None):
     log(f"orders step in {time.perf_counter() - orders_start:.1f} s")
     if not args.no_today:
         build_today(args.database, args.config, log)
+        build_trips(args.database, args.config, log)
     log(f"done in {time.perf_counter() - start:.1f} s "
         f"({added} customers added)")
 
