@@ -176,7 +176,7 @@ def asset_version(path):
 
 
 VERSIONS = {name: asset_version(STATIC / name)
-    for name in ['map.js', 'map.css']}
+    for name in ['map.js', 'map.css', 'pick.js']}
 
 # the page of a trip is at <db>/delivery/trip/<id>/map: its assets are at
 # <db>/delivery/trip/map/..., relative so that [web] root_path and proxies

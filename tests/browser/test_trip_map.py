@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from test_roles import current_tab, login
+from test_roles import current_tab, login, password
+
+from tests.jsonrpc import Session
 
 SCREENSHOTS = Path(__file__).resolve().parent / 'screenshots'
 TRIP = 'delivery.trip'
@@ -269,3 +271,56 @@ def test_map_in_georgian(page, server_url, trip):
     screenshot(page, 'trip_map_offline_ka.png')
     assert not seen['foreign'], seen['foreign']
     assert not seen['errors'], seen['errors']
+
+
+def test_pick_position_on_the_map(page, server_url, tryton):
+    """The dispatcher opens the map of an order's delivery address from
+    its link (delivery_pick_url, read as the dispatcher), clicks on the
+    map (no tiles: the map is still there to click), saves: the order has
+    the coordinates of the point clicked; the page is in his language"""
+    suffix = f'{random.randrange(10**6):06d}'
+    customer, = tryton.model('party.party', 'create', [{
+                'name': f"Pick Customer {suffix}",
+                'delivery_customer': True,
+                }])
+    order, = tryton.model('delivery.order', 'create', [{
+                'customer': customer, 'sender': customer,
+                'sender_name': f"Pick Customer {suffix}",
+                'pickup_city': 'Tbilisi',
+                'recipient_name': f"Pick {suffix}",
+                'recipient_phone': PHONE,
+                'delivery_street': "Kostava Street 20",
+                'delivery_city': 'Tbilisi',
+                }])
+    dispatcher = Session(server_url, tryton.database, 'dispatcher',
+        password('dispatcher'))
+    read, = dispatcher.model('delivery.order', 'read', [order],
+        ['delivery_pick_url'])
+    url = read['delivery_pick_url']
+    assert url and '/delivery/trip/map/pick?' in url, url
+    seen = watch(page, server_url)
+    page.goto(url)
+    expect(page.locator('h1')).to_be_visible()
+    map_ = page.locator('#map')
+    expect(map_.locator('.leaflet-map-pane')).to_have_count(1)
+    box = map_.bounding_box()
+    # a click a little off the centre (the first hub: the order has no
+    # position yet)
+    page.mouse.click(box['x'] + box['width'] / 2 + 40,
+        box['y'] + box['height'] / 2 - 30)
+    expect(map_.locator('.leaflet-marker-icon')).to_have_count(1)
+    latitude = float(page.locator('#latitude').input_value())
+    longitude = float(page.locator('#longitude').input_value())
+    page.locator('#save').click()
+    expect(page.locator('#status.saved')).to_be_visible()
+    screenshot(page, 'pick-position.png')
+    after, = tryton.model('delivery.order', 'read', [order],
+        ['delivery_latitude', 'delivery_longitude'])
+    assert (after['delivery_latitude'], after['delivery_longitude']) == (
+        round(latitude, 7), round(longitude, 7)), (after, latitude, longitude)
+    # near the hub the map opened on, in Georgia
+    assert 41 < latitude < 43.6 and 40 < longitude < 46.8, (latitude, longitude)
+    assert not seen['foreign'], seen['foreign']
+    assert not seen['errors'], seen['errors']
+    tryton.model('delivery.order', 'delete', [order])
+    tryton.model('party.party', 'delete', [customer])

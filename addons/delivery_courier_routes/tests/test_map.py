@@ -631,6 +631,103 @@ class TripMapTestCase(unittest.TestCase):
         status, _, _ = self.fetch('?key=' + '0' * 64, server=server)
         self.assertEqual(status, 403)
 
+    # the map where a dispatcher picks the position of an address
+
+    def pick_link(self):
+        "(path, query) of the delivery_pick_url of the first order, as admin"
+        session = self.server.login('admin', ADMIN_PASSWORD)
+        orders, error = self.server.rpc('model.delivery.order.search_read',
+            [('reference', '=', "REF-PRIVATE-991")], 0, 1, [('id', 'ASC')],
+            ['delivery_pick_url', 'delivery_latitude'], {}, session=session)
+        self.assertIsNone(error)
+        order, = orders
+        split = urllib.parse.urlsplit(order['delivery_pick_url'])
+        return order['id'], session, split.path, split.query
+
+    def post(self, path, payload):
+        "(status, answer) of a POST of the picked coordinates"
+        request = urllib.request.Request(self.server.url + path,
+            data=json.dumps(payload).encode(),
+            headers={'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+    def latitude(self, order_id, session):
+        orders, error = self.server.rpc('model.delivery.order.read',
+            [order_id], ['delivery_latitude', 'delivery_longitude'], {},
+            session=session)
+        self.assertIsNone(error)
+        return orders[0]['delivery_latitude'], orders[0]['delivery_longitude']
+
+    def test_pick(self):
+        "the signed link opens the map; Save writes as the link's user"
+        order_id, session, path, query = self.pick_link()
+        self.assertEqual(path, f'/{DATABASE}/delivery/trip/map/pick')
+        status, headers, text = self.fetch('?' + query, path=path)
+        self.assertEqual(status, 200, text[:500])
+        self.assertIn('<h1>Position of the Delivery</h1>', text)
+        self.assertIn('src="../map/leaflet/leaflet.js"', text)
+        self.assertIn('../map/static/pick.js', text)
+        csp = headers['Content-Security-Policy']
+        self.assertIn("connect-src 'self'", csp)
+        self.assertNotRegex(text, r'<script(?![^>]*\bsrc=)'
+            r'(?![^>]*type="application/json")')
+        status, _, script = self.fetch(path=(
+                f'/{DATABASE}/delivery/trip/map/static/pick.js'))
+        self.assertEqual(status, 200)
+        self.assertIn('fetch(window.location.pathname', script)
+
+        link = dict(urllib.parse.parse_qsl(query))
+        link.pop('lang', None)
+        status, answer = self.post(path, {
+                'link': link, 'latitude': 41.70123456, 'longitude': 44.79})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(self.latitude(order_id, session),
+            (41.7012346, 44.79))
+
+        # bad coordinates, a forged or expired link: refused, unchanged
+        for payload, code in [
+                ({'link': link, 'latitude': 95, 'longitude': 44.8}, 400),
+                ({'link': link, 'latitude': 'north', 'longitude': 1}, 400),
+                ({'link': {**link, 'key': '0' * 64},
+                    'latitude': 41.6, 'longitude': 44.7}, 403),
+                ({'link': {**link, 'id': str(int(link['id']) + 1)},
+                    'latitude': 41.6, 'longitude': 44.7}, 403),
+                ({'link': {**link, 'expires': '1'},
+                    'latitude': 41.6, 'longitude': 44.7}, 403),
+                ({'latitude': 41.6, 'longitude': 44.7}, 403),
+                ]:
+            with self.subTest(payload=payload):
+                status, answer = self.post(path, payload)
+                self.assertEqual(status, code, answer)
+                self.assertTrue(answer.get('error'))
+        self.assertEqual(self.latitude(order_id, session),
+            (41.7012346, 44.79))
+        status, _, _ = self.fetch('?' + urllib.parse.urlencode(
+                {**link, 'key': '0' * 64}), path=path)
+        self.assertEqual(status, 403)
+
+    def test_pick_no_more_than_its_user(self):
+        "a link signed for a user who may not change orders writes nothing"
+        order_id, session, path, query = self.pick_link()
+        before = self.latitude(order_id, session)
+        nobody = self.server.login(*NOBODY)
+        _, uid, _ = base64.b64decode(nobody.split()[1]).decode().split(':')
+        link = dict(urllib.parse.parse_qsl(query))
+        link.pop('lang', None)
+        link['user'] = uid
+        message = (f"pick\n{DATABASE}\ndelivery.order\n{link['id']}\n"
+            f"delivery\n{uid}\n{link['expires']}")
+        link['key'] = hmac.new(MAP_KEY.encode(), message.encode(),
+            hashlib.sha256).hexdigest()
+        status, answer = self.post(path, {
+                'link': link, 'latitude': 41.6, 'longitude': 44.7})
+        self.assertEqual(status, 403, answer)
+        self.assertEqual(self.latitude(order_id, session), before)
+
 
 if __name__ == '__main__':
     unittest.main()
