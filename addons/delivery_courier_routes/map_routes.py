@@ -99,12 +99,17 @@ def leaflet_root():
     return root
 
 
-def sign(secret, database, trip_id, date):
-    "The key of the map of a trip"
-    message = f'{database}\n{int(trip_id)}\n{date.isoformat()}'
+def hmac_key(secret, message):
+    "HMAC-SHA256 of message in hexadecimal: the key of a signed link"
     return hmac.new(
         secret.encode('utf-8'), message.encode('utf-8'),
         hashlib.sha256).hexdigest()
+
+
+def sign(secret, database, trip_id, date):
+    "The key of the map of a trip"
+    return hmac_key(
+        secret, f'{database}\n{int(trip_id)}\n{date.isoformat()}')
 
 
 def language_code(language):
@@ -113,17 +118,20 @@ def language_code(language):
     return code if code in LANGUAGES else None
 
 
+def link_context():
+    """(database name, secret, base URL, language code or None) of the
+    signed links made in the transaction"""
+    transaction = Transaction()
+    secret = Pool().get('delivery.trip.map.key').get_secret()
+    base = (config.get(SECTION, 'base_url', default='') or http_base())
+    return (transaction.database.name, secret, base.rstrip('/'),
+        language_code(transaction.language))
+
+
 def map_urls(trips):
     """{trip id: the signed absolute URL of its map} for the trip records,
     in the language of the transaction"""
-    pool = Pool()
-    MapKey = pool.get('delivery.trip.map.key')
-    transaction = Transaction()
-    database = transaction.database.name
-    secret = MapKey.get_secret()
-    base = (config.get(SECTION, 'base_url', default='') or http_base())
-    base = base.rstrip('/')
-    lang = language_code(transaction.language)
+    database, secret, base, lang = link_context()
     result = {}
     for trip in trips:
         if trip.id is None or trip.id < 0 or not trip.date:

@@ -16,27 +16,23 @@ who got the link and when it expires (PICK_HOURS). The coordinates are
 written as that user, with his access rights and record rules: a link
 gives nothing its user could not do in sao.
 """
-import hashlib
 import hmac
 import html
 import json
 import time
 import urllib.parse
 
-from trytond import config
 from trytond.exceptions import UserError, UserWarning
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
-from trytond.pool import Pool
 from trytond.protocols.wrappers import (
     HTTPStatus, Response, with_pool, with_transaction)
 from trytond.transaction import Transaction
-from trytond.url import http_base
 from trytond.wsgi import app
 
 from .map_routes import (
-    ASSETS, KEY, SECTION, TILES, VERSIONS, choose_language, e, forbidden,
-    language_code, leaflet_root, page, respond, script_json, unavailable)
+    ASSETS, KEY, TILES, VERSIONS, choose_language, e, forbidden, hmac_key,
+    leaflet_root, link_context, page, respond, script_json, unavailable)
 
 # how long a link stays valid
 PICK_HOURS = 12
@@ -67,26 +63,17 @@ CSP = '; '.join([
 
 
 def pick_sign(secret, database, model, record_id, place, user, expires):
-    message = (f'pick\n{database}\n{model}\n{int(record_id)}\n{place}\n'
-        f'{int(user)}\n{int(expires)}')
-    return hmac.new(secret.encode('utf-8'), message.encode('utf-8'),
-        hashlib.sha256).hexdigest()
+    return hmac_key(secret, f'pick\n{database}\n{model}\n{int(record_id)}\n'
+        f'{place}\n{int(user)}\n{int(expires)}')
 
 
 def pick_urls(records, place=''):
     """{record id: the signed link of the map where its user picks the
     position of the place of the record}, for the transaction's user"""
-    pool = Pool()
-    MapKey = pool.get('delivery.trip.map.key')
-    transaction = Transaction()
-    database = transaction.database.name
-    secret = MapKey.get_secret()
-    base = (config.get(SECTION, 'base_url', default='') or http_base())
-    base = base.rstrip('/')
-    lang = language_code(transaction.language)
+    database, secret, base, lang = link_context()
     # links made in the same hour are the same (sao caches nothing else)
     expires = (int(time.time()) // 3600 + 1 + PICK_HOURS) * 3600
-    user = transaction.user
+    user = Transaction().user
     result = {}
     for record in records:
         if record.id is None or record.id < 0:

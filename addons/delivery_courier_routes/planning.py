@@ -44,6 +44,18 @@ def lead_time():
             'delivery_courier_routes', 'lead_time', default=30))
 
 
+def earliest_seconds(date, timezone, lead=True):
+    """Seconds since the local midnight of date before which nothing can be
+    planned: 0 for a later day, now (plus the lead time) for today, the
+    whole day for a day that has passed"""
+    now = dt.datetime.now(dt.timezone.utc).astimezone(timezone)
+    if now.date() < date:
+        return 0
+    if now.date() > date:
+        return 24 * 3600
+    return seconds_of(now + lead_time() if lead else now)
+
+
 class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
     "Trip Planning"
     __name__ = 'delivery.trip.plan'
@@ -271,6 +283,7 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Trip = pool.get('delivery.trip')
         Unassigned = pool.get('delivery.trip.plan.unassigned')
+        Order = pool.get('delivery.order')
         timezone = ZoneInfo(self.company.timezone or 'UTC')
 
         kept = Trip.search([
@@ -309,14 +322,16 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
         Trip.draft([t for t in replaced if t.state == 'planned'])
         Trip.delete(replaced)
         trips = self.create_trips(problem, solution, timezone)
+        unassigned = _orders_of(
+            excluded + self.unassigned_orders(problem, solution))
+        orders = Order.browse([order_id for order_id, _ in unassigned])
         rows = Unassigned.create([{
                     'plan': self.id,
-                    'order': order_id,
+                    'order': order.id,
                     'reason': reason,
                     'advice': self.unassigned_advice(
-                        order_id, reason, problem, timezone),
-                    } for order_id, reason in _orders_of(
-                    excluded + self.unassigned_orders(problem, solution))])
+                        order, reason, problem, timezone),
+                    } for order, (_, reason) in zip(orders, unassigned)])
         message = gettext(
             'delivery_courier_routes.msg_plan_result',
             trips=len(trips),
@@ -335,9 +350,8 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
         lines.extend(str(w) for w in solution.warnings)
         return '\n'.join(lines)
 
-    def unassigned_advice(self, order_id, reason, problem, timezone):
+    def unassigned_advice(self, order, reason, problem, timezone):
         "What the dispatcher can do about an order not assigned"
-        order = Pool().get('delivery.order')(order_id)
         if reason == 'no_coordinates':
             return gettext('delivery_courier_routes.msg_advice_coordinates')
         if reason == 'no_vehicle':
@@ -413,12 +427,7 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                     id=depot.id, lat=depot.latitude, lon=depot.longitude,
                     opens=0, closes=24 * 3600))
         # planning today: no stop before now plus the lead time
-        earliest = 0
-        now = dt.datetime.now(dt.timezone.utc).astimezone(timezone)
-        if now.date() == self.date:
-            earliest = seconds_of(now + lead_time())
-        elif now.date() > self.date:
-            earliest = 24 * 3600
+        earliest = earliest_seconds(self.date, timezone)
         vehicles = []
         for courier in Employee.search([
                     ('company', '=', self.company.id),
@@ -560,9 +569,11 @@ def _orders_of(legs):
     """[(leg id, reason)] to [(order id, reason)], an order once (with the
     reason of its first leg)"""
     Leg = Pool().get('delivery.order.leg')
+    # one browse: the legs' orders are read together
+    records = Leg.browse([leg for leg, _ in legs])
     result, seen = [], set()
-    for leg, reason in legs:
-        order_id = Leg(leg).order.id
+    for record, (_, reason) in zip(records, legs):
+        order_id = record.order.id
         if order_id not in seen:
             seen.add(order_id)
             result.append((order_id, reason))
@@ -777,10 +788,13 @@ class Trip(metaclass=PoolMeta):
         """Recompute the planned times, loads and distance of trips whose
         stops were moved by hand or inserted; stops done keep their times"""
         distances = _RoadKm()
+        defaults = {}
         for trip in trips:
-            trip._recompute(distances)
+            if trip.company not in defaults:
+                defaults[trip.company] = Defaults(trip.company)
+            trip._recompute(distances, defaults[trip.company])
 
-    def _recompute(self, distances):
+    def _recompute(self, distances, defaults=None):
         pool = Pool()
         Stop = pool.get('delivery.trip.stop')
         timezone = ZoneInfo(self.company.timezone or 'UTC')
@@ -791,7 +805,8 @@ class Trip(metaclass=PoolMeta):
                     trip=self.rec_name))
         speed = (engine.SPEEDS.get(self.courier.vehicle_type)
             or distances.speed_kmh)
-        defaults = Defaults(self.company)
+        if defaults is None:
+            defaults = Defaults(self.company)
         shift = seconds_of(defaults.vehicle(self.courier)['shift_start'])
         start = shift
         done = 0
@@ -803,12 +818,12 @@ class Trip(metaclass=PoolMeta):
                         stop.done, self.date, timezone, start)
             else:
                 break
-        now = dt.datetime.now(dt.timezone.utc).astimezone(timezone)
-        if now.date() == self.date:
-            # nothing still to do before now (plus the lead time when the
-            # trip has not started)
-            soon = now if self.state == 'in_progress' else now + lead_time()
-            start = max(start, seconds_of(soon))
+        # today: nothing still to do before now (plus the lead time when
+        # the trip has not started); a day that has passed keeps its times
+        earliest = earliest_seconds(self.date, timezone,
+            lead=self.state != 'in_progress')
+        if earliest < 24 * 3600:
+            start = max(start, earliest)
         windows = [None] + [(
                 _local_seconds(s.window_start, self.date, timezone, None),
                 _local_seconds(s.window_end, self.date, timezone, None))

@@ -1834,29 +1834,25 @@ class _PyVRPRun:
         return routes
 
     def required_then_soft(self, data, initial):
-        """Money with required stops as PyVRP's own solve would search it;
-        when no feasible plan shows within a quarter of the time (a fleet
-        too small or too slow), the rest of the time with the required
-        stops optional with a large prize: a plan that serves what it can"""
+        """Money with required stops as PyVRP's own solve would search it
+        (data: the required stops required); when no feasible plan shows
+        within a quarter of the time (a fleet too small or too slow), the
+        rest of the time with the required stops optional with a large
+        prize: a plan that serves what it can"""
         clock = self.clock
         checkpoint = clock.now() + 0.25 * max(0.0, clock.deadline - clock.now())
-        clients, _, shipments, _ = self.jobs(soft=False)
-        hard = self.make_data(clients=clients, shipments=shipments)
 
         def hopeless(best_cost):
             return clock.now() >= checkpoint and best_cost >= HOPELESS
 
-        best = self.search(hard, None, done=hopeless, soft=False)
+        best = self.search(data, None, done=hopeless, soft=False)
         if best is not None and best.is_feasible():
             self.stats['required'] = 'hard'
-            return self.solution_of(data, best)
+            return best
         self.stats['required'] = 'soft'
-        return self.search(data, initial)
-
-    def solution_of(self, data, solution):
-        """The same routes as a Solution of data (the same clients and
-        shipments, required or not)"""
-        return self.to_pyvrp(data, self.from_pyvrp(solution))
+        clients, _, shipments, _ = self.jobs(soft=True)
+        return self.search(
+            self.make_data(clients=clients, shipments=shipments), initial)
 
     def _complete(self, solution):
         return (solution.is_feasible()
