@@ -4,6 +4,6 @@
 
 # the courier app is a web route: it must be known when the server starts,
 # before any database pool is loaded
-from . import app_routes, map_routes, pick_routes
+from . import app_routes, board_routes, map_routes, pick_routes
 
-__all__ = [app_routes, map_routes, pick_routes]
+__all__ = [app_routes, board_routes, map_routes, pick_routes]

@@ -184,7 +184,7 @@ def asset_version(path):
 
 
 VERSIONS = {name: asset_version(STATIC / name)
-    for name in ['map.js', 'map.css', 'pick.js']}
+    for name in ['map.js', 'map.css', 'pick.js', 'board.css']}
 
 # the page of a trip is at <db>/delivery/trip/<id>/map: its assets are at
 # <db>/delivery/trip/map/..., relative so that [web] root_path and proxies
@@ -213,7 +213,10 @@ CSP_MESSAGE = '; '.join([
         ])
 
 
-def page(lang, title, body, head='', scripts='', switch_query=None):
+def page(lang, title, body, head='', scripts='', switch_query=None,
+        assets=ASSETS):
+    """The HTML of a page; assets: the URL of the map's assets relative to
+    the page"""
     switch = ''
     if switch_query is not None:
         links = []
@@ -234,7 +237,7 @@ def page(lang, title, body, head='', scripts='', switch_query=None):
         ' content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex">\n'
         f'<title>{title}</title>\n'
-        f'<link rel="stylesheet" href="{ASSETS}/static/map.css'
+        f'<link rel="stylesheet" href="{assets}/static/map.css'
         f'?v={VERSIONS["map.css"]}">\n'
         f'{head}</head>\n<body>\n'
         f'<header class="top"><h1>{title}</h1>{switch}</header>\n'

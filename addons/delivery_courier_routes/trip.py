@@ -3,6 +3,7 @@
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sql.aggregate import Count, Sum
 
@@ -23,6 +24,12 @@ STOP_KINDS = [
     ('pickup', "Pickup"),
     ('delivery', "Delivery"),
     ]
+# the calendar's colour of each courier: dark enough for white text
+COURIER_COLORS = [
+    '#1f5fa8', '#b3261e', '#2e7d32', '#6a3d9a', '#8c564b', '#c2185b',
+    '#00796b', '#a15c00', '#455a64', '#283593', '#5d6b00', '#ad1457',
+    ]
+CANCELLED_COLOR = '#9aa5b4'
 STOP_STATES = [
     ('waiting', "Waiting"),
     ('arrived', "Arrived"),
@@ -396,6 +403,14 @@ class TripStop(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     pod_photo = fields.Binary("Photo", readonly=True,
         file_id='pod_photo_id')
     pod_photo_id = fields.Char("Photo ID", readonly=True)
+    calendar_title = fields.Function(
+        fields.Char("Stop"), 'get_calendar')
+    window_text = fields.Function(
+        fields.Char("Window"), 'get_calendar')
+    calendar_color = fields.Function(
+        fields.Char("Colour"), 'get_calendar')
+    calendar_text_color = fields.Function(
+        fields.Char("Text Colour"), 'get_calendar')
 
     @classmethod
     def __setup__(cls):
@@ -474,6 +489,42 @@ class TripStop(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
             self.cod_amount = order.cod_amount
         for name in ['street', 'city', 'latitude', 'longitude']:
             setattr(self, name, getattr(order, f'{prefix}_{name}'))
+
+    @classmethod
+    def get_calendar(cls, stops, names):
+        """What the calendar shows of a stop: a title (kind, name, city,
+        lateness), the window on the company's clock and a colour per
+        courier, so that the couriers of a day can be told apart"""
+        result = {n: {} for n in names}
+        for stop in stops:
+            trip = stop.trip
+            zone = ZoneInfo(trip.company.timezone or 'UTC'
+                if trip.company else 'UTC')
+            title = ', '.join(filter(None, [stop.name, stop.city]))
+            title = f'{stop.kind_string}: {title}' if title else (
+                stop.kind_string)
+            if stop.late:
+                title += ' (%s)' % gettext(
+                    'delivery_courier_routes.msg_map_late_minutes',
+                    minutes=stop.late)
+            window = ''
+            start, end = stop.window_start, stop.window_end
+            if start or end:
+                window = '\u2013'.join(
+                    f'{v.replace(tzinfo=dt.timezone.utc).astimezone(zone):%H:%M}'
+                    if v else '' for v in [start, end])
+            courier = trip.courier.id if trip.courier else 0
+            color = (CANCELLED_COLOR if stop.state == 'cancelled'
+                else COURIER_COLORS[courier % len(COURIER_COLORS)])
+            values = {
+                'calendar_title': title,
+                'window_text': window,
+                'calendar_color': color,
+                'calendar_text_color': '#ffffff',
+                }
+            for name in names:
+                result[name][stop.id] = values[name]
+        return result
 
     def get_rec_name(self, name):
         return '%s #%s %s' % (self.trip.rec_name, self.sequence or '',

@@ -729,5 +729,100 @@ class TripMapTestCase(unittest.TestCase):
         self.assertEqual(self.latitude(order_id, session), before)
 
 
+    # the dispatcher board -------------------------------------------------
+
+    def board_link(self, session=None):
+        """(path, query) of the board of the trip's day that the Dispatcher
+        Board wizard opens for admin (or session)"""
+        session = session or self.server.login('admin', ADMIN_PASSWORD)
+        trips, error = self.server.rpc('model.delivery.trip.read',
+            [self.data['trip']], ['company', 'date', 'depot'], {},
+            session=session)
+        self.assertIsNone(error)
+        trip, = trips
+        (wizard, _, _), error = self.server.rpc(
+            'wizard.delivery.trip.board.create', {}, session=session)
+        self.assertIsNone(error)
+        result, error = self.server.rpc('wizard.delivery.trip.board.execute',
+            wizard, {'start': {'company': trip['company'],
+                    'date': trip['date'], 'depot': trip['depot']}},
+            'open_', {}, session=session)
+        self.assertIsNone(error, error)
+        (action, _), = result['actions']
+        self.assertEqual(action['type'], 'ir.action.url')
+        split = urllib.parse.urlsplit(action['url'])
+        self.assertEqual(f'{split.scheme}://{split.netloc}', self.server.url)
+        return split.path, split.query
+
+    def test_board(self):
+        "the wizard's signed link: the trips of the day as columns"
+        path, query = self.board_link()
+        self.assertEqual(path, f'/{DATABASE}/delivery/trip/board')
+        status, headers, text = self.fetch('?' + query, path=path)
+        self.assertEqual(status, 200, text[:500])
+        self.assertHTMLPage(status, headers, text, 'en')
+        self.assertIn('<h1>Dispatcher Board, ', text)
+        csp = [d.strip() for d in
+            headers['Content-Security-Policy'].split(';')]
+        self.assertIn("default-src 'none'", csp)
+        self.assertNotIn('script', headers['Content-Security-Policy'])
+        self.assertNotRegex(text, r'<script|\sstyle=|\son[a-z]+=')
+        for url in re.findall(r'(?:src|href)="([^"]*)"', text):
+            if 'delivery/trip/' in url and '/map?' in url:
+                continue    # the map of each trip, signed
+            self.assertFalse(re.match(r'(?i)[a-z]+:|//', url), url)
+        # the trip's column: its stops in their order, its distance
+        columns = re.findall(r'<section class="column" data-trip="(\d+)"',
+            text)
+        self.assertIn(str(self.data['trip']), columns)
+        names = [html.unescape(n) for n in re.findall(
+                r'<p class="name">(.*?) <span class="city">', text)]
+        self.assertEqual(names[:len(STOPS)], [n for n, _, _ in STOPS])
+        self.assertIn('23.4 km', text)
+        self.assertIn('<meta http-equiv="refresh" content="60">', text)
+        self.assertIn('href="map/static/board.css', text)
+        status, _, css = self.fetch(
+            path=f'/{DATABASE}/delivery/trip/map/static/board.css')
+        self.assertEqual(status, 200)
+        self.assertIn('.board', css)
+        # in Georgian
+        status, headers, text = self.fetch(
+            '?' + query.replace('lang=en', 'lang=ka'), path=path)
+        self.assertEqual(status, 200)
+        self.assertEqual(headers['Content-Language'], 'ka')
+        self.assertIn('დისპეტჩერის დაფა', text)
+
+    def test_board_refused(self):
+        "forged, expired, altered links and a user without rights: 403"
+        path, query = self.board_link()
+        link = dict(urllib.parse.parse_qsl(query))
+        for change in [{'key': '0' * 64}, {'expires': '1'},
+                {'date': '2001-01-01'}, {'depot': '0'}, {'company': 'x'},
+                {'user': '1; drop'}]:
+            with self.subTest(change=change):
+                status, _, text = self.fetch(
+                    '?' + urllib.parse.urlencode({**link, **change}),
+                    path=path)
+                self.assertEqual(status, 403, text[:300])
+                self.assertNotIn('data-trip', text)
+        # well signed for a user who may not read trips: nothing shown
+        nobody = self.server.login(*NOBODY)
+        _, uid, _ = base64.b64decode(nobody.split()[1]).decode().split(':')
+        message = (f"board\n{DATABASE}\n{link['company']}\n{link['depot']}"
+            f"\n{link['date']}\n{uid}\n{link['expires']}")
+        forged = {**link, 'user': uid, 'key': hmac.new(MAP_KEY.encode(),
+                message.encode(), hashlib.sha256).hexdigest()}
+        status, _, text = self.fetch(
+            '?' + urllib.parse.urlencode(forged), path=path)
+        self.assertEqual(status, 403, text[:300])
+        self.assertNotIn('data-trip', text)
+        for name, _, _ in STOPS:
+            self.assertNotIn(name, text)
+        # and gets no link from the wizard
+        result, error = self.server.rpc(
+            'wizard.delivery.trip.board.create', {}, session=nobody)
+        self.assertIsNone(result)
+        self.assertTrue(error)
+
 if __name__ == '__main__':
     unittest.main()
