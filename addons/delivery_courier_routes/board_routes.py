@@ -35,7 +35,7 @@ from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from .map_routes import (
-    DASH, KEY, VERSIONS, Formatter, choose_language, e, forbidden, hmac_key,
+    DASH, KEY, VERSIONS, Formatter, choose_language, forbidden, hmac_key,
     link_context, map_urls, page, respond, selection)
 
 # how long a link stays valid: a working day and a half
