@@ -340,7 +340,8 @@ def board_page(pool, lang, link):
         ('unassigned', str(len(rows))),
         ]
     summary_html = ''.join(
-        f'<div class="{name}"><dt>{_em(name)}</dt>'
+        f'<div class="{name if name != "late" or late_stops else "on-time"}">'
+        f'<dt>{_em(name)}</dt>'
         f'<dd>{html.escape(value)}</dd></div>' for name, value in summary)
     empty = ('' if trips
         else f'<p class="notice">{_em("no_trips")}</p>')

@@ -523,7 +523,8 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
                 start=at(self.date, route.start, timezone),
                 end=at(self.date, route.end, timezone),
                 distance=round(route.distance, 1),
-                duration=dt.timedelta(seconds=route.end - route.start))
+                duration=dt.timedelta(
+                    seconds=int(route.end) - int(route.start)))
             stops = []
             for sequence, visit in enumerate(route.visits, 1):
                 kind, leg_id = visit.stop

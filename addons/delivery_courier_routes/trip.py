@@ -13,7 +13,7 @@ from trytond.model import (
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.delivery_crm.security import InputGuardMixin
 from trytond.pool import Pool
-from trytond.pyson import Bool, Eval
+from trytond.pyson import Bool, Eval, PYSONEncoder
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
@@ -30,6 +30,13 @@ COURIER_COLORS = [
     '#00796b', '#a15c00', '#455a64', '#283593', '#5d6b00', '#ad1457',
     ]
 CANCELLED_COLOR = '#9aa5b4'
+# the shortest entry of a stop on the calendar
+CALENDAR_MINIMUM = dt.timedelta(minutes=30)
+# the times of a stop the clients show without seconds
+MINUTE_FIELDS = [
+    'window_start', 'window_end', 'planned_arrival', 'planned_departure',
+    'calendar_end']
+MINUTES = PYSONEncoder().encode('%H:%M')
 STOP_STATES = [
     ('waiting', "Waiting"),
     ('arrived', "Arrived"),
@@ -405,6 +412,9 @@ class TripStop(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     pod_photo_id = fields.Char("Photo ID", readonly=True)
     calendar_title = fields.Function(
         fields.Char("Stop"), 'get_calendar')
+    calendar_end = fields.Function(
+        fields.DateTime("Calendar End"), 'get_calendar',
+        searcher='search_calendar_end')
     window_text = fields.Function(
         fields.Char("Window"), 'get_calendar')
     calendar_color = fields.Function(
@@ -446,6 +456,17 @@ class TripStop(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
                 if values.get('kind', cls.default_kind()) == 'delivery'
                 else Decimal(0))
         return values
+
+    @classmethod
+    def fields_get(cls, fields_names=None, level=0):
+        """The clients show the times of a stop in hours and minutes: a
+        schedule has no use for seconds. Only the display: the planner's
+        times keep their seconds (a field format would refuse them)"""
+        result = super().fields_get(fields_names, level=level)
+        for name in MINUTE_FIELDS:
+            if name in result:
+                result[name] = dict(result[name], format=MINUTES)
+        return result
 
     @fields.depends('trip', '_parent_trip.courier')
     def on_change_with_courier(self, name=None):
@@ -516,7 +537,13 @@ class TripStop(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
             courier = trip.courier.id if trip.courier else 0
             color = (CANCELLED_COLOR if stop.state == 'cancelled'
                 else COURIER_COLORS[courier % len(COURIER_COLORS)])
+            end = None
+            if stop.planned_arrival:
+                # long enough on the calendar for a line of text
+                end = max(stop.planned_departure or stop.planned_arrival,
+                    stop.planned_arrival + CALENDAR_MINIMUM)
             values = {
+                'calendar_end': end,
                 'calendar_title': title,
                 'window_text': window,
                 'calendar_color': color,
@@ -525,6 +552,22 @@ class TripStop(InputGuardMixin, sequence_ordered(), ModelSQL, ModelView):
             for name in names:
                 result[name][stop.id] = values[name]
         return result
+
+    @classmethod
+    def search_calendar_end(cls, name, clause):
+        """calendar_end is max(planned_departure, planned_arrival + the
+        calendar's minimum): the calendar searches the stops of the days it
+        shows with it"""
+        _, operator, value = clause[:3]
+        if not isinstance(value, dt.datetime) or operator not in {
+                '<', '<=', '>', '>='}:
+            return [('planned_departure', operator, value)]
+        arrival = [('planned_arrival', operator, value - CALENDAR_MINIMUM)]
+        departure = [('planned_departure', operator, value)]
+        if operator in {'>', '>='}:
+            return ['OR', arrival, departure]
+        return [arrival, ['OR', [('planned_departure', '=', None)],
+                departure]]
 
     def get_rec_name(self, name):
         return '%s #%s %s' % (self.trip.rec_name, self.sequence or '',

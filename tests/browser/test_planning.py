@@ -28,6 +28,7 @@ first, so that they do not pile up in tomorrow's planning.
 import datetime as dt
 import json
 import random
+import re
 import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -35,11 +36,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from test_contacts import click_menu, enter, py_date, rpc_date, user_record
+from test_contacts import (
+    button_label, click_menu, enter, open_wizard, py_date, rpc_date,
+    user_record)
 from test_orders import (
     click_button, field_string, form, one2many_rows, open_page,
     open_row, selection_labels)
 from test_roles import DELIVERY, current_tab, login, password
+from test_trip_map import SCREENSHOTS, screenshot
 
 from tests.jsonrpc import Session
 
@@ -585,7 +589,9 @@ def test_schedule_of_the_day(page, server_url, tryton, day, info):
     assert sorted(couriers) == sorted(
         t['courier.']['rec_name'] for t in trips), couriers
 
-    # the trip of our orders: its stops in their order, loads and lateness
+    # the trip of our orders: its stops in their order, loads and lateness,
+    # on a laptop's 1,366 px screen
+    page.set_viewport_size({'width': 1366, 'height': 768})
     row = rows.filter(has_text=trip['reference'])
     open_row(page, row)
     expect(form(tab).locator('input[name="reference"]').first
@@ -616,24 +622,204 @@ def test_schedule_of_the_day(page, server_url, tryton, day, info):
     # the map of the trip, a link
     link = form(tab).locator('.form-url a[href*="/delivery/trip/"]')
     expect(link).to_have_attribute('href', trip['map_url'])
+    # nothing of the form is out of sight sideways: neither the page nor
+    # the list of the stops scrolls, no field ends beyond the screen
+    assert page.evaluate(
+        'document.documentElement.scrollWidth <= window.innerWidth')
+    overflow = stop_table.evaluate('''table => {
+        const box = table.closest('.treeview');
+        return box.scrollWidth - box.clientWidth;
+    }''')
+    assert overflow <= 1, f"the stops scroll sideways by {overflow} px"
+    beyond = out_of_sight(tab)
+    assert not beyond, f"beyond the right edge of the screen: {beyond}"
+    screenshot(page, f'trip-form-1366-{language}.png')
+    page.set_viewport_size({'width': 1400, 'height': 900})
 
-    # Delivery Schedule: the calendar of the stops, on the planned day
-    day_stops = tryton.model(STOP, 'search_read', [
+    # Delivery Schedule: the list of the stops of the day, each with its
+    # day, courier, trip, window, planned time and lateness
+    context = dict(tryton.context, language=language)
+    day_stops = tryton.call(f'model.{STOP}.search_read', [
             ('date', '=', rpc_date(day['date'])),
             ('planned_arrival', '!=', None),
-            ], 0, None, None, ['name', 'courier.rec_name'])
-    expected = sorted(f"{s['name']}\n{s['courier.']['rec_name']}"
-        for s in day_stops)
+            ], 0, None, None,
+        ['name', 'courier', 'courier.rec_name', 'trip.rec_name', 'late',
+            'calendar_title', 'window_text', 'calendar_color'], context)
     tab = open_menu(page, menu, info, SCHEDULE_MENU)
+    expect(tab.locator('.treeview').first).to_be_visible()
+    date_label = field_string(tryton, STOP, 'date', language)
+    date_text = day['date'].strftime(info['date'])
+    search(page, tab, f'{date_label}: {date_text}', len(day_stops))
+    table = tab.locator('.treeview table').first
+    shown = {}
+    for name in ['date', 'courier', 'trip', 'window_start', 'window_end',
+            'planned_arrival', 'late']:
+        shown[name] = column(table, field_string(
+                tryton, STOP, name, language))
+        assert shown[name] is not None, f"no column {name} in the schedule"
+    assert set(shown['date']) == {date_text}, shown['date']
+    assert sorted(shown['courier']) == sorted(
+        s['courier.']['rec_name'] for s in day_stops), shown['courier']
+    assert sorted(shown['trip']) == sorted(
+        s['trip.']['rec_name'] for s in day_stops), shown['trip']
+    assert sorted(int(v or 0) for v in shown['late']) == sorted(
+        s['late'] or 0 for s in day_stops), shown['late']
+    # planned times as hours of the day (HH:MM), never empty
+    assert all(len(v) == 5 and v[2] == ':' for v in shown['planned_arrival']
+        ), shown['planned_arrival']
+    screenshot(page, f'schedule-list-{language}.png')
+
+    # the same stops on the calendar, one colour per courier, each entry
+    # saying the stop: kind, name, city (lateness), courier, window
+    def title(stop):
+        return (f"{stop['calendar_title']}\n{stop['courier.']['rec_name']}"
+            f"\n{stop['window_text']}")
+
+    tab.locator('nav.toolbar button#switch_').click()
     calendar = tab.locator('.calendar').first
     expect(calendar).to_be_visible()
-    # the calendar opens on today (the browser is in Tbilisi, as the
-    # company): the next day is one click away. sao draws today's stops
-    # first; a click before it is done draws the next day's stops twice
+    events = calendar_day(page, calendar, day['date'],
+        sorted(title(s) for s in day_stops))
+    couriers = {t['id']: t['courier.']['rec_name'] for t in trips}
+    for order in day['orders']:
+        event = events.filter(has_text=day['recipients'][order])
+        expect(event).to_have_count(1)
+        assert couriers[stops[order][0][0]] in event.get_attribute('title')
+    expect(events.filter(has_text=day['customer'])).to_have_count(
+        len(day['orders']))
+    expect(events.filter(has_text=day['lost_name'])).to_have_count(0)
+    colours = events.evaluate_all('events => events.map(e => '
+        'getComputedStyle(e).backgroundColor)')
+    by_courier = {}
+    for stop in day_stops:
+        by_courier.setdefault(stop['courier'], set()).add(
+            stop['calendar_color'])
+    assert all(len(c) == 1 for c in by_courier.values()), by_courier
+    assert len(set(colours)) == len(
+        {c for cs in by_courier.values() for c in cs}), colours
+    screenshot(page, f'schedule-calendar-{language}.png')
+
+    # the calendar of one courier: his stops of the day only
+    courier_label = field_string(tryton, STOP, 'courier', language)
+    box = tab.locator('.filter-box input').first
+    box.fill(f'{date_label}: {date_text} {courier_label}: "{courier}"')
+    box.press('Enter')
     page.wait_for_load_state('networkidle')
-    calendar.locator('.fc-next-button').click()
+    mine = [s for s in day_stops if s['courier.']['rec_name'] == courier]
+    calendar_day(page, calendar, day['date'],
+        sorted(title(s) for s in mine), move=False)
+    screenshot(page, f'schedule-courier-{language}.png')
+    # (the search is the calendar's: a courier without stops shows none)
+    box.fill(f'{date_label}: {date_text} {courier_label}: "Nobody {PREFIX}"')
+    box.press('Enter')
+    calendar_day(page, calendar, day['date'], [], move=False)
+
+
+def test_dispatcher_board(page, server_url, tryton, day, info):
+    """Routes > Dispatcher Board opens the trips of the planned day side by
+    side in a new tab: a column per trip with its courier, stops, distance
+    and load, each stop with its planned time, and the orders left out"""
+    language = info['language']
+    plan = planned(server_url, tryton, day)
+    trips = tryton.call(f'model.{TRIP}.search_read', [
+            ('date', '=', rpc_date(day['date'])),
+            ('state', '!=', 'cancelled'),
+            ], 0, None, None,
+        ['reference', 'courier.rec_name', 'stop_count'],
+        dict(tryton.context, language=language))
+    assert {t['id'] for t in plan['trips']} <= {t['id'] for t in trips}
+    stops = stops_of(tryton, plan['trips'])
+    menu = login(page, server_url, USER)
+    dialog = open_wizard(page, menu, info['labels'], ROUTES_MENU,
+        'delivery_courier_routes.menu_board')
+    date = dialog.locator('input[name="date"]').first
+    # today by default: the dispatcher looks at the planned day
+    enter(date, day['date'].strftime(info['date']))
+    with page.context.expect_page() as opened:
+        dialog.get_by_role('button', exact=True, name=button_label(
+                tryton, language, 'delivery.trip.board', 'start', 'open_',
+                "Open")).click()
+    board = opened.value
+    board.set_viewport_size({'width': 1366, 'height': 768})
+    board.wait_for_load_state()
+    expect(dialog).to_have_count(0)
+    columns = board.locator('section.column[data-trip]')
+    expect(columns).to_have_count(len(trips))
+    for trip in trips:
+        column = board.locator(f'section.column[data-trip="{trip["id"]}"]')
+        expect(column.locator('h2')).to_have_text(
+            trip['courier.']['rec_name'])
+        expect(column.locator('.what')).to_contain_text(trip['reference'])
+        expect(column.locator('li.card')).to_have_count(trip['stop_count'])
+    for order in day['orders']:
+        trip_id = stops[order][0][0]
+        card = board.locator(f'section.column[data-trip="{trip_id}"] '
+            'li.card').filter(has_text=day['recipients'][order])
+        expect(card).to_have_count(1)
+        expect(card.locator('.time')).to_have_text(re.compile(r'^\d\d:\d\d$'))
+    # the order without coordinates: in the column of the orders left out
+    left_out = board.locator('section.unassigned-column li.card')
+    expect(left_out.filter(has_text=day['lost_name'])).to_have_count(1)
+    # the page fits the screen: only the board scrolls sideways
+    assert board.evaluate(
+        'document.documentElement.scrollWidth <= window.innerWidth')
+    board.screenshot(path=str(screenshot_path(f'board-{language}.png')))
+    board.close()
+
+
+def out_of_sight(tab):
+    """The outermost visible elements of the tab that end beyond the right
+    edge of the window (tag, class, name, how far)"""
+    return tab.evaluate("""tab => {
+        const limit = window.innerWidth + 1;
+        const found = [];
+        for (const el of tab.querySelectorAll('*')) {
+            const box = el.getBoundingClientRect();
+            if (!box.width || !box.height || box.right <= limit
+                    || el.closest('.tab-pane:not(.active)')) {
+                continue;
+            }
+            const style = getComputedStyle(el);
+            if (style.visibility == 'hidden') {
+                continue;
+            }
+            if (found.some(f => f.el.contains(el))) {
+                continue;
+            }
+            found.push({el: el, text: el.tagName + '.'
+                + (el.className.baseVal ?? el.className) + ' '
+                + (el.getAttribute('name') || el.getAttribute('id') || '')
+                + ' +' + Math.round(box.right - window.innerWidth)});
+        }
+        return found.map(f => f.text);
+    }""")
+
+
+def screenshot_path(name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / name
+
+
+def settled(page):
+    """Wait until the calendar of the current tab has drawn the events it
+    asked the server for: a click while it fetches draws them twice"""
     page.wait_for_load_state('networkidle')
-    date = day['date']
+    page.wait_for_function("""() => {
+        const tab = Sao.Tab.tabs.get_current();
+        const view = tab && tab.screen && tab.screen.current_view;
+        return view && view.view_type == 'calendar' && !view.processing;
+    }""")
+
+
+def calendar_day(page, calendar, date, expected, move=True):
+    """The events of the calendar on date once their titles are expected:
+    the calendar opens on today (the browser is in Tbilisi, as the
+    company), the planned day is one click away. sao draws today's stops
+    first; a click before it is done draws the next day's stops twice"""
+    settled(page)
+    if move:
+        calendar.locator('.fc-next-button').click()
+        settled(page)
     expect(calendar.locator('.fc-center h2')).to_have_text(
         f'{date:%B} {date.day}, {date.year}')
     events = calendar.locator('.fc-event')
@@ -651,21 +837,13 @@ def test_schedule_of_the_day(page, server_url, tryton, day, info):
         # not drawn, or drawn twice (a click during the first drawing):
         # the user goes back and forth
         calendar.locator('.fc-prev-button').click()
-        page.wait_for_load_state('networkidle')
+        settled(page)
         calendar.locator('.fc-next-button').click()
-        page.wait_for_load_state('networkidle')
+        settled(page)
     assert titles == expected, (titles, expected)
-    # the deliveries of our orders, with the courier of their trip, and
-    # their pickups at the customer's; nothing of the order not planned
-    couriers = {t['id']: t['courier.']['rec_name'] for t in trips}
-    for order in day['orders']:
-        event = events.filter(has_text=day['recipients'][order])
-        expect(event).to_have_count(1)
-        expect(event).to_have_attribute('title',
-            f"{day['recipients'][order]}\n{couriers[stops[order][0][0]]}")
-    expect(events.filter(has_text=day['customer'])).to_have_count(
-        len(day['orders']))
-    expect(events.filter(has_text=day['lost_name'])).to_have_count(0)
+    # the calendar searched its days without an error of the server
+    expect(page.locator('.error-dialog')).to_have_count(0)
+    return events
 
 
 def test_profitability_of_the_day(page, server_url, tryton, day, info):
