@@ -923,6 +923,108 @@ def test_profitability_of_the_day(page, server_url, tryton, day, info):
         assert shown.startswith('-') == (amount < 0), (name, amount, shown)
 
 
+def rpc_time(hour, minute):
+    return {'__class__': 'time', 'hour': hour, 'minute': minute,
+        'second': 0, 'microsecond': 0}
+
+
+def test_no_stop_in_the_past(page, server_url, tryton, info):
+    """The dispatcher plans today: no stop is planned before the planning
+    started plus the lead time (30 min), and the Delivery Schedule in sao
+    shows it so. The couriers of the depot work round the clock for the
+    test, so that they are not off duty whatever the time of the run."""
+    language = info['language']
+    zone = ZoneInfo(TIMEZONE)
+    today = py_date(tryton.call('model.ir.date.today', tryton.context))
+    hub = depot(tryton, 'en')
+    couriers = tryton.model('company.employee', 'search_read', [
+            ('home_depot', '=', hub['id']), ('courier', '=', True),
+            ], 0, None, None, ['shift_start', 'shift_end'])
+    assert couriers, "no courier at the depot"
+    suffix = f'{random.randrange(10**6):06d}'
+    name = f'{PREFIX} today {suffix}'
+    street, city, latitude, longitude = PICKUP
+    customer, = tryton.model('party.party', 'create', [{
+                'name': name, 'delivery_customer': True}])
+    midnight = dt.datetime.combine(today, dt.time(), zone).astimezone(
+        dt.timezone.utc)
+    whole_day = {
+        'pickup_start': rpc_datetime(midnight),
+        'pickup_end': rpc_datetime(
+            midnight + dt.timedelta(hours=23, minutes=59)),
+        'delivery_start': rpc_datetime(midnight),
+        'delivery_end': rpc_datetime(
+            midnight + dt.timedelta(hours=23, minutes=59)),
+        }
+    orders = tryton.model(ORDER, 'create', [{
+                'customer': customer, 'sender': customer,
+                'sender_name': name, 'sender_phone': '+995555123456',
+                'pickup_street': street, 'pickup_city': city,
+                'pickup_latitude': latitude, 'pickup_longitude': longitude,
+                'recipient_name': f"{recipient} {suffix}",
+                'recipient_phone': '+995555654321',
+                'delivery_street': address, 'delivery_city': 'Tbilisi',
+                'delivery_latitude': lat, 'delivery_longitude': lon,
+                'weight': 1.0, **whole_day,
+                } for recipient, address, lat, lon, _ in RECIPIENTS[:2]])
+    tryton.model(ORDER, 'confirm', orders)
+    tryton.model('company.employee', 'write', [c['id'] for c in couriers], {
+            'shift_start': rpc_time(0, 0), 'shift_end': rpc_time(23, 59)})
+    try:
+        dispatcher = dispatcher_session(server_url, tryton)
+        plan_id, = dispatcher.model(PLAN, 'create', [{
+                    'date': rpc_date(today),
+                    'depots': [('add', [hub['id']])],
+                    'time_limit': 1,
+                    }])
+        dispatcher.model(PLAN, 'run', [plan_id])
+        plan = finished(tryton, plan_id)
+    finally:
+        for courier in couriers:
+            tryton.model('company.employee', 'write', [courier['id']], {
+                    'shift_start': courier['shift_start'],
+                    'shift_end': courier['shift_end']})
+    assert plan['state'] == 'done', plan['message']
+    started, = tryton.model(PLAN, 'read', [plan_id], ['started'])
+    started = started['started']
+    started = dt.datetime(started['year'], started['month'], started['day'],
+        started['hour'], started['minute'], started['second'],
+        tzinfo=dt.timezone.utc)
+    earliest = (started + dt.timedelta(minutes=30)).astimezone(zone)
+    earliest = earliest.replace(second=0, microsecond=0)
+    stops = tryton.model(STOP, 'search_read',
+        [('trip', 'in', [t['id'] for t in plan['trips']])], 0, None, None,
+        ['planned_arrival', 'order', 'trip.reference'])
+    # on the server: every stop of today's trips after the planning + 30 min
+    for stop in stops:
+        arrival = stop['planned_arrival']
+        arrival = dt.datetime(arrival['year'], arrival['month'],
+            arrival['day'], arrival['hour'], arrival['minute'],
+            arrival['second'], tzinfo=dt.timezone.utc).astimezone(zone)
+        assert arrival >= earliest, (stop, earliest)
+    ours = [s for s in stops if s['order'] in orders]
+    if earliest.date() == today and earliest.hour < 23:
+        # time enough left today: our orders are planned, after the lead
+        assert len(ours) == 2 * len(orders), (plan['message'], ours)
+
+    # in sao: the Delivery Schedule of today, trip by trip
+    menu = login(page, server_url, USER)
+    tab = open_menu(page, menu, info, SCHEDULE_MENU)
+    date_label = field_string(tryton, STOP, 'date', language)
+    trip_label = field_string(tryton, STOP, 'trip', language)
+    arrival_label = field_string(tryton, STOP, 'planned_arrival', language)
+    for reference in sorted({s['trip.']['reference'] for s in stops}):
+        count = sum(1 for s in stops if s['trip.']['reference'] == reference)
+        search(page, tab, f'{date_label}: {today.strftime(info["date"])} '
+            f'{trip_label}: ={reference}', count)
+        table = tab.locator('.treeview table').first
+        shown = column(table, arrival_label)
+        assert shown and all(v >= f'{earliest:%H:%M}' for v in shown), (
+            reference, shown, f'{earliest:%H:%M}')
+    screenshot(page, f'schedule-today-{language}.png')
+    # the orders of the test leave today's trips
+    tryton.model(ORDER, 'cancel', orders)
+
 def test_plan_the_day_again(server_url, tryton, day):
     """Orders came in after the planning: the dispatcher plans the same day
     again (over RPC, as the form's Run does); the unlocked trips of the
