@@ -60,6 +60,67 @@ def known_coordinates(street, city, exclude=None):
     return None
 
 
+def _key(street, city):
+    "(street, city) with spaces and case aside: how addresses are matched"
+    return (' '.join((street or '').split()).lower(),
+        ' '.join((city or '').split()).lower())
+
+
+def known_coordinates_many(keys, size=500):
+    """{(street, city) as _key gives them: (latitude, longitude)} of the
+    addresses of the database with coordinates for the keys: one query per
+    slice of size streets (the newest address wins), for imports"""
+    from sql import Null
+    from sql.functions import Lower
+    from trytond.pool import Pool
+    from trytond.tools import grouped_slice
+    from trytond.transaction import Transaction
+    keys = {k for k in keys if k[0] and k[1]}
+    if not keys:
+        return {}
+    table = Pool().get('party.address').__table__()
+    cursor = Transaction().connection.cursor()
+    result = {}
+    # the street as typed (Tryton 8 keeps it in street_unstructured; a
+    # street split into name and number is not matched)
+    for streets in grouped_slice(sorted({s for s, _ in keys}), size):
+        cursor.execute(*table.select(
+                table.street_unstructured, table.city, table.latitude,
+                table.longitude,
+                where=Lower(table.street_unstructured).in_(list(streets))
+                & (table.latitude != Null) & (table.longitude != Null),
+                order_by=[table.id.desc]))
+        for street, city, latitude, longitude in cursor:
+            key = _key(street, city)
+            if key in keys and key not in result:
+                result[key] = (latitude, longitude)
+    return result
+
+
+def fill_known_coordinates(rows, places):
+    """Give the rows (dicts of field values, as an import has them) the
+    coordinates of the same address known in the database, for the places
+    [(street, city, latitude, longitude) field names] that have none; no
+    geocoder (an import of thousands of rows does not call a web service
+    per row). Returns how many places got coordinates."""
+    wanted = {}
+    for row in rows:
+        for street_name, city_name, lat_name, lon_name in places:
+            if row.get(lat_name) is not None or row.get(lon_name) is not None:
+                continue
+            key = _key(row.get(street_name), row.get(city_name))
+            if key[0] and key[1]:
+                wanted.setdefault(key, []).append((row, lat_name, lon_name))
+    found = known_coordinates_many(wanted)
+    count = 0
+    for key, (latitude, longitude) in found.items():
+        for row, lat_name, lon_name in wanted[key]:
+            row[lat_name] = round(latitude, 7)
+            row[lon_name] = round(longitude, 7)
+            count += 1
+    return count
+
+
 def fill_coordinates(records, places):
     """Give coordinates to the places of records that have none: the
     coordinates of the same address known in the database, else the

@@ -23,7 +23,8 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import tariff as pure
 from .exceptions import OrderError
-from .coordinates import fill_coordinates, known_coordinates
+from .coordinates import (
+    fill_coordinates, fill_known_coordinates, known_coordinates)
 from .geo import coordinates_error, haversine_km
 from .phone import parse
 from .security import InputGuardMixin
@@ -1232,6 +1233,14 @@ class Order(InputGuardMixin, Workflow, ModelSQL, ModelView):
             full_rows.append(values)
         if not full_rows:
             return []
+        # an address the database knows takes its coordinates, as when
+        # the order is typed
+        fill_known_coordinates(full_rows, [
+                ('pickup_street', 'pickup_city',
+                    'pickup_latitude', 'pickup_longitude'),
+                ('delivery_street', 'delivery_city',
+                    'delivery_latitude', 'delivery_longitude'),
+                ])
         pricer = Pricer(company_id)
         computed = pricer.compute_many(full_rows)
         if confirm:

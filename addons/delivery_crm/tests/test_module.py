@@ -85,6 +85,26 @@ class DeliveryCrmTestCase(CompanyTestMixin, ModuleTestCase):
                 Order.bulk_create([past])
             no_coordinates = dict(row,
                 delivery_latitude=None, delivery_longitude=None)
+            # an address the database knows takes its coordinates
+            Party.create([{'name': "Known", 'addresses': [('create', [{
+                                'street': "Rustaveli Ave 7",
+                                'city': "Tbilisi",
+                                'latitude': 41.6990, 'longitude': 44.7990,
+                                }])]}])
+            known = dict(no_coordinates,
+                delivery_street=" rustaveli  ave 7 ", delivery_city="TBILISI")
+            unknown = dict(no_coordinates,
+                delivery_street="Nowhere St 1", delivery_city="Tbilisi")
+            known_id, unknown_id = Order.bulk_create(
+                [known, unknown], confirm=False)
+            known, unknown = Order.browse([known_id, unknown_id])
+            self.assertEqual(
+                (known.delivery_latitude, known.delivery_longitude),
+                (41.699, 44.799))
+            self.assertIsNone(known.routing_issue)
+            self.assertIsNone(unknown.delivery_latitude)
+            self.assertEqual(unknown.routing_issue, 'delivery_coordinates')
+            Order.delete([known, unknown])
 
             ids = Order.bulk_create([row, no_coordinates], confirm=False)
             self.assertEqual(len(ids), 2)
