@@ -387,6 +387,9 @@ def board(request, pool):
         if link is None or not _valid(pool, link):
             return forbidden(lang)
     company, user = link[0], link[3]
+    # a user deactivated since he got the link sees nothing
+    if not pool.get('res.user').search([('id', '=', user)]):
+        return forbidden(lang)
     with transaction.set_user(user), transaction.set_context(
             _check_access=True, language=lang, company=company):
         try:

@@ -222,6 +222,10 @@ def save(pool, link, values, lang):
     fields = PLACES[(model, place)]
     transaction = Transaction()
     Model = pool.get(model)
+    # a user deactivated since he got the link writes nothing
+    if not pool.get('res.user').search([('id', '=', user)]):
+        return HTTPStatus.FORBIDDEN, {'error': gettext(
+                'delivery_courier_routes.msg_map_pick_failed')}
     with transaction.set_user(user), transaction.set_context(
             _check_access=True, language=lang):
         try:

@@ -818,6 +818,14 @@ class TripMapTestCase(unittest.TestCase):
         self.assertNotIn('data-trip', text)
         for name, _, _ in STOPS:
             self.assertNotIn(name, text)
+        # a link of a user who no longer exists (or was deactivated)
+        message = (f"board\n{DATABASE}\n{link['company']}\n{link['depot']}"
+            f"\n{link['date']}\n999999\n{link['expires']}")
+        gone = {**link, 'user': '999999', 'key': hmac.new(MAP_KEY.encode(),
+                message.encode(), hashlib.sha256).hexdigest()}
+        status, _, text = self.fetch(
+            '?' + urllib.parse.urlencode(gone), path=path)
+        self.assertEqual(status, 403, text[:300])
         # and gets no link from the wizard
         result, error = self.server.rpc(
             'wizard.delivery.trip.board.create', {}, session=nobody)
