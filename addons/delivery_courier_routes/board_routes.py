@@ -179,7 +179,7 @@ def trip_column(formatter, trip, stops, map_url, kinds, stop_states,
             f'{esc(formatter.window(trip["start"], trip["end"]))}</dd></div>')
     for label, name, capacity, digits, unit in [
             (_m('weight'), 'load_weight', courier.get('capacity_weight'),
-                1, 'kg'),
+                1, _m('kg')),
             (_m('volume'), 'load_volume', courier.get('capacity_volume'),
                 2, 'm\u00b3'),
             (_m('parcels'), 'load_parcels', courier.get('capacity_parcels'),

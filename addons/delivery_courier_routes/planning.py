@@ -325,12 +325,14 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
         unassigned = _orders_of(
             excluded + self.unassigned_orders(problem, solution))
         orders = Order.browse([order_id for order_id, _ in unassigned])
+        largest = max(
+            (v.capacity[0] for v in problem.vehicles), default=0)
         rows = Unassigned.create([{
                     'plan': self.id,
                     'order': order.id,
                     'reason': reason,
-                    'advice': self.unassigned_advice(
-                        order, reason, problem, timezone),
+                    'largest_capacity': largest if reason == 'capacity'
+                    else None,
                     } for order, (_, reason) in zip(orders, unassigned)])
         message = gettext(
             'delivery_courier_routes.msg_plan_result',
@@ -350,18 +352,18 @@ class Plan(InputGuardMixin, Workflow, ModelSQL, ModelView):
         lines.extend(str(w) for w in solution.warnings)
         return '\n'.join(lines)
 
-    def unassigned_advice(self, order, reason, problem, timezone):
-        "What the dispatcher can do about an order not assigned"
+    def unassigned_advice(self, order, reason, largest, timezone):
+        """What the dispatcher can do about an order not assigned, in the
+        language of the transaction (largest: the largest capacity in kg of
+        the couriers of the planning)"""
         if reason == 'no_coordinates':
             return gettext('delivery_courier_routes.msg_advice_coordinates')
         if reason == 'no_vehicle':
             return gettext('delivery_courier_routes.msg_advice_no_vehicle',
                 date=self.date)
         if reason == 'capacity':
-            vehicles = problem.vehicles
             return gettext('delivery_courier_routes.msg_advice_capacity',
-                weight=order.weight or 0,
-                largest=max((v.capacity[0] for v in vehicles), default=0))
+                weight=order.weight or 0, largest=largest or 0)
         if reason == 'time_window':
             return gettext('delivery_courier_routes.msg_advice_window',
                 window=_window_text(order, timezone))
@@ -633,7 +635,11 @@ class PlanUnassigned(InputGuardMixin, ModelSQL, ModelView):
     order = fields.Many2One(
         'delivery.order', "Order", required=True, ondelete='CASCADE')
     reason = fields.Selection(UNASSIGNED_REASONS, "Reason", required=True)
-    advice = fields.Char("What to Do", readonly=True)
+    advice = fields.Function(fields.Char("What to Do"), 'get_advice')
+    largest_capacity = fields.Float(
+        "Largest Capacity (kg)", readonly=True,
+        help="The largest capacity of the couriers of the planning, for an "
+        "order too heavy for them.")
     outcome = fields.Char(
         "Done", readonly=True,
         help="What the dispatcher did with the order since the planning.")
@@ -672,6 +678,17 @@ class PlanUnassigned(InputGuardMixin, ModelSQL, ModelView):
                 }
             for name in names:
                 result[name][row.id] = values[name]
+        return result
+
+    @classmethod
+    def get_advice(cls, rows, name):
+        "The advice in the reader's language (the planning ran in another)"
+        result = {}
+        for row in rows:
+            plan = row.plan
+            timezone = ZoneInfo(plan.company.timezone or 'UTC')
+            result[row.id] = plan.unassigned_advice(
+                row.order, row.reason, row.largest_capacity, timezone)
         return result
 
     @classmethod

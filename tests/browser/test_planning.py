@@ -764,6 +764,21 @@ def test_dispatcher_board(page, server_url, tryton, day, info):
     assert board.evaluate(
         'document.documentElement.scrollWidth <= window.innerWidth')
     board.screenshot(path=str(screenshot_path(f'board-{language}.png')))
+    # in Georgian: the link of the language switch, the same board
+    other = 'en' if language == 'ka' else 'ka'
+    board.locator(f'nav.languages a[hreflang="{other}"]').click()
+    board.wait_for_load_state()
+    expect(board.locator('html')).to_have_attribute('lang', other)
+    expect(columns).to_have_count(len(trips))
+    if other == 'ka':
+        expect(board.locator('h1')).to_contain_text('დისპეტჩერის დაფა')
+        expect(board.locator('section.unassigned-column h2')).to_have_text(
+            'გაუნაწილებელი')
+        # the advice in the reader's language, not in the planner's
+        advice = board.locator('section.unassigned-column li.card').filter(
+            has_text=day['lost_name']).locator('.advice')
+        expect(advice).to_contain_text('მიუთითეთ მიწოდების მისამართის')
+    board.screenshot(path=str(screenshot_path(f'board-{other}.png')))
     board.close()
 
 
