@@ -1461,11 +1461,19 @@ class PyVRPEngine(Engine):
         return True
 
     def _solve(self, instance, clock, seed, stats):
-        nearest = NearestNeighbourEngine()._solve(instance, clock, seed, {})
+        plans = []
+
+        def nearest():
+            "The nearest neighbour's plan, made the first time it is asked"
+            if not plans:
+                plans.append(NearestNeighbourEngine()._solve(
+                        instance, clock, seed, {}))
+            return plans[0]
+
         if clock.limit <= 0 or not self.available():
             stats['fallback'] = ('time limit 0' if clock.limit <= 0
                 else 'pyvrp not installed')
-            return nearest
+            return nearest()
         return _PyVRPRun(self, instance, clock, seed, stats).run(nearest)
 
 
@@ -1488,6 +1496,11 @@ class _Deadline:
                 and self.iterations > self.max_iterations):
             return True
         return self.clock.now() >= self.end
+
+
+# a money search of fewer iterations is compared with the nearest
+# neighbour's plan (made then, not before the search)
+SHORT_SEARCH = 2000
 
 
 def money_units(cost_per_km, units=COST_UNITS):
@@ -1793,6 +1806,9 @@ class _PyVRPRun:
 
     # -- the run
     def run(self, nearest):
+        """nearest: a function giving the nearest neighbour's plan, made
+        only when it is needed (a warm start, a search without a feasible
+        plan, a short search), so that the search has all the time"""
         import warnings
         data = self.data
         initial = None
@@ -1800,7 +1816,7 @@ class _PyVRPRun:
         if warm is None:
             warm = self.engine.minimise_vehicles
         if warm:
-            initial = self.to_pyvrp(data, nearest)
+            initial = self.to_pyvrp(data, nearest())
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             if (self.engine.minimise_vehicles
@@ -1820,11 +1836,13 @@ class _PyVRPRun:
         self.stats['phase_end'] = self.clock.now() - self.clock.begin
         if best is None or not best.is_feasible():
             self.stats['fallback'] = 'no feasible PyVRP solution'
-            return nearest
-        if not self.engine.minimise_vehicles and nearest:
+            return nearest()
+        if (not self.engine.minimise_vehicles
+                and self.stats.get('iterations', 0) < SHORT_SEARCH
+                and nearest()):
             # a search from a random start may end above the nearest
             # neighbour's plan when time is short
-            start = self.to_pyvrp(data, nearest)
+            start = self.to_pyvrp(data, nearest())
             if (start.is_feasible() and self._complete(start)
                     and self.cost(start) < self.cost(best)):
                 self.stats['kept_nearest'] = True

@@ -835,8 +835,69 @@ def city_report(rows, out):
     return checks
 
 
+def city_identity(args):
+    """--city --iterations N: the adapter and raw PyVRP stopped after the
+    same N iterations on the same day, seed and magnitude. Identical costs
+    show that the adapter runs PyVRP's own search step for step (what
+    differs under a time limit is how many iterations each reaches);
+    iterations per second compare their speed. (rows, status)"""
+    from trytond.modules.delivery_courier_routes import solver
+    from trytond.modules.delivery_courier_routes.distances import FixedMatrix
+    import vrp_baselines
+    days = [d.strip() for d in args.city_days.split(',') if d.strip()]
+    magnitudes = [float(m) for m in args.magnitudes.split(',') if m.strip()]
+    n = args.iterations
+    print(f"city identity: {len(days)} days x {len(magnitudes)} magnitudes, "
+        f"{n} iterations each, seed {args.seed}", flush=True)
+    print(f"{'day':<14} {'money/km':>8} | {'adapter cost':>15} "
+        f"{'it/s':>6} {'setup s':>7} | {'raw cost':>15} {'it/s':>6} "
+        f"{'wall s':>7} | same")
+    rows, status = [], 0
+    for day in days:
+        for money in magnitudes:
+            problem = named_day(day, money)
+            points = ([(d.lat, d.lon) for d in problem.depots]
+                + [(st.lat, st.lon) for st in problem.stops])
+            matrix = problem.distances.matrix(points)
+            problem = solver.Problem(problem.depots, problem.vehicles,
+                problem.stops, distances=FixedMatrix(points,
+                    matrix.distances, matrix.durations,
+                    source=matrix.source))
+            result = {}
+            for name, engine in [
+                    ('pyvrp', solver.PyVRPEngine(
+                            clock='wall', max_iterations=n)),
+                    ('raw', vrp_baselines.RawPyVRPEngine(
+                            clock='wall', max_iterations=n))]:
+                solution = engine.solve(problem, time_limit=3600,
+                    seed=args.seed)
+                iterations = solution.stats.get('iterations', 0)
+                result[name] = dict(cost=solution.cost,
+                    iterations=iterations, wall=solution.runtime)
+            same = (result['pyvrp']['iterations']
+                == result['raw']['iterations'] and math.isclose(
+                    result['pyvrp']['cost'], result['raw']['cost'],
+                    rel_tol=1e-9))
+            status |= 0 if same else 1
+            line = f"{day:<14} {money:>8g}"
+            for name in ['pyvrp', 'raw']:
+                r = result[name]
+                line += (f" | {r['cost']:>15.2f} "
+                    f"{r['iterations'] / r['wall']:>6.0f} "
+                    f"{r['wall']:>7.2f}")
+            print(line + f" | {'yes' if same else 'NO'}", flush=True)
+            rows.append(dict(day=day, magnitude=money, same=same,
+                    **{f'{k}_{m}': v for k, r in result.items()
+                        for m, v in r.items()}))
+    print(f"\nSame search (--city --iterations {n}): "
+        f"{sum(r['same'] for r in rows)}/{len(rows)}")
+    return rows, status
+
+
 def bench_city(args):
     """--city: (rows, status); status 1 when a floor is missed"""
+    if args.iterations:
+        return city_identity(args)
     days = [d.strip() for d in args.city_days.split(',') if d.strip()]
     for day in days:
         if day not in CITY_DAYS:
@@ -881,6 +942,9 @@ def main(argv=None):
     parser.add_argument('--city', action='store_true',
         help="compare the adapter (pyvrp) with raw PyVRP on the city days "
         "instead of the sets (with --set: as well)")
+    parser.add_argument('--iterations', type=int, default=None,
+        help="--city: stop both engines after so many iterations instead "
+        "of a time limit and check that they find the same plan")
     parser.add_argument('--city-days', default=','.join(CITY_DAYS),
         help="--city: days, comma separated (default: %(default)s)")
     parser.add_argument('--magnitudes',

@@ -243,9 +243,10 @@ class RawPyVRPEngine(Engine):
       c_v / c_max))`` and ``fixed_cost = round(fixed_v * 1000 / c_max per
       metre)`` (c per km); the objective is therefore the same money as
       the adapter's, whatever its magnitude (0.3 or 3000 per km);
-    - ``pyvrp.solve(data, stop=MaxRuntime(time left), seed=seed)``: PyVRP's
+    - ``pyvrp.solve(data, stop=AtDeadline(clock), seed=seed)``: PyVRP's
       own solve with its defaults (its penalty manager, a random initial
-      solution, no warm start), single thread, on the wall clock.
+      solution, no warm start), single thread, stopped at the engine's
+      deadline on the wall clock like the adapter.
 
     The best solution is translated back to {vehicle index: [stop index]}
     (feasible or not: the base Engine checks it and repairs it as for any
@@ -253,8 +254,10 @@ class RawPyVRPEngine(Engine):
     (PyVRP's units), ``pyvrp_warnings``."""
     name = 'raw'
 
-    def __init__(self, clock='wall', prize_per_priority=10.0):
+    def __init__(self, clock='wall', prize_per_priority=10.0,
+            max_iterations=None):
         super().__init__(clock, prize_per_priority)
+        self.max_iterations = max_iterations
 
     def data(self, inst):
         """(ProblemData, client_stop, shipment_stops, type_members) of the
@@ -339,12 +342,12 @@ class RawPyVRPEngine(Engine):
 
     def _solve(self, inst, clock, seed, stats):
         import pyvrp
-        from pyvrp.stop import MaxRuntime
         data, client_stop, shipment_stops, members = self.data(inst)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
-            result = pyvrp.solve(data, stop=MaxRuntime(
-                    max(0.01, clock.left())), seed=seed, collect_stats=False)
+            result = pyvrp.solve(data, stop=AtDeadline(
+                    clock, self.max_iterations), seed=seed,
+                collect_stats=False)
         best = result.best
         stats['raw_feasible'] = best.is_feasible()
         stats['iterations'] = result.num_iterations
@@ -371,6 +374,27 @@ class RawPyVRPEngine(Engine):
             if seq:
                 routes[group.pop(0)] = seq
         return routes
+
+
+class AtDeadline:
+    """pyvrp.solve's stopping criterion at the engine's deadline on the
+    wall clock. PyVRP's MaxRuntime counts from its first call, after solve
+    has built its search and the initial solution: raw PyVRP then ran half a
+    second longer than the adapter (whose clock starts with the engine), on
+    1,000 stops; both now stop at the same moment."""
+
+    def __init__(self, clock, max_iterations=None):
+        self.clock = clock
+        self.max_iterations = max_iterations
+        self.iterations = 0
+
+    def __call__(self, best_cost):
+        # as the adapter's _Deadline: so many iterations, then stop
+        self.iterations += 1
+        if (self.max_iterations is not None
+                and self.iterations > self.max_iterations):
+            return True
+        return self.clock.now() >= self.clock.deadline
 
 
 def _ceil(x):
