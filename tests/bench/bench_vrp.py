@@ -850,7 +850,7 @@ def city_identity(args):
     print(f"city identity: {len(days)} days x {len(magnitudes)} magnitudes, "
         f"{n} iterations each, seed {args.seed}", flush=True)
     print(f"{'day':<14} {'money/km':>8} | {'adapter cost':>15} "
-        f"{'it/s':>6} {'setup s':>7} | {'raw cost':>15} {'it/s':>6} "
+        f"{'it/s':>6} {'wall s':>7} | {'raw cost':>15} {'it/s':>6} "
         f"{'wall s':>7} | same")
     rows, status = [], 0
     for day in days:
