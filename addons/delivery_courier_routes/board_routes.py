@@ -301,16 +301,23 @@ def board_page(pool, lang, link):
         by_trip.setdefault(stop['trip'], []).append(stop)
     urls = map_urls(Trip.browse([t['id'] for t in trips]))
 
-    # the orders the latest planning of the day left out, still out
+    # the orders the latest planning of each depot left out, still out
     plan_domain = [('company', '=', company_id), ('date', '=', date),
         ('state', '=', 'done')]
     if depot_id:
         plan_domain.append(('depots', '=', depot_id))
-    plans = Plan.search(plan_domain, order=[('id', 'DESC')], limit=1)
+    latest, covered = [], set()
+    for plan in Plan.search(plan_domain, order=[('id', 'DESC')]):
+        depots = {d.id for d in plan.depots}
+        if depot_id:
+            depots &= {depot_id}
+        if depots - covered:
+            latest.append(plan.id)
+            covered |= depots
     rows = []
-    if plans:
+    if latest:
         rows = Unassigned.search_read(
-            [('plan', '=', plans[0].id), ('outcome', '=', None)],
+            [('plan', 'in', latest), ('outcome', '=', None)],
             order=[('id', 'ASC')],
             fields_names=['reason', 'advice', 'order.number',
                 'order.recipient_name', 'order.delivery_city',
