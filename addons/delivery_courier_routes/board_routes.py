@@ -22,9 +22,7 @@ The page reads as that user, with his access rights and record rules: a
 link shows nothing its user could not see in sao.
 """
 import datetime as dt
-import hmac
 import html
-import time
 import urllib.parse
 
 from trytond.i18n import gettext
@@ -36,7 +34,8 @@ from trytond.wsgi import app
 
 from .map_routes import (
     DASH, KEY, VERSIONS, Formatter, choose_language, forbidden, hmac_key,
-    link_context, map_urls, page, respond, selection)
+    link_context, link_expires, link_user, link_valid, map_urls, page,
+    respond, selection)
 
 # how long a link stays valid: a working day and a half
 BOARD_HOURS = 36
@@ -77,18 +76,12 @@ def board_url(company, date, depot=None):
     if company is None or date is None:
         return None
     database, secret, base, lang = link_context()
-    # links made in the same hour are the same
-    expires = (int(time.time()) // 3600 + 1 + BOARD_HOURS) * 3600
+    expires = link_expires(BOARD_HOURS)
     user = Transaction().user
     company_id, depot_id = int(company), int(depot or 0)
-    query = {
-        'company': company_id, 'depot': depot_id,
-        'date': date.isoformat(), 'user': user, 'expires': expires,
-        'key': board_sign(secret, database, company_id, depot_id, date,
-            user, expires),
-        }
-    if lang:
-        query['lang'] = lang
+    query = query_of((company_id, depot_id, date, user, expires,
+            board_sign(secret, database, company_id, depot_id, date, user,
+                expires)), lang)
     return (f'{base}/{urllib.parse.quote(database)}/delivery/trip/board?'
         f'{urllib.parse.urlencode(query)}')
 
@@ -116,7 +109,7 @@ def _valid(pool, link):
     company, depot, date, user, expires, key = link
     expected = board_sign(MapKey.get_secret(), Transaction().database.name,
         company, depot, date, user, expires)
-    return hmac.compare_digest(key, expected) and expires >= time.time()
+    return link_valid(key, expected, expires)
 
 
 def _m(name, **variables):
@@ -394,8 +387,7 @@ def board(request, pool):
         if link is None or not _valid(pool, link):
             return forbidden(lang)
     company, user = link[0], link[3]
-    # a user deactivated since he got the link sees nothing
-    if not pool.get('res.user').search([('id', '=', user)]):
+    if not link_user(pool, user):
         return forbidden(lang)
     with transaction.set_user(user), transaction.set_context(
             _check_access=True, language=lang, company=company):

@@ -34,6 +34,7 @@ import hmac
 import html
 import json
 import re
+import time
 import urllib.parse
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -126,6 +127,23 @@ def link_context():
     base = (config.get(SECTION, 'base_url', default='') or http_base())
     return (transaction.database.name, secret, base.rstrip('/'),
         language_code(transaction.language))
+
+
+def link_expires(hours):
+    """When a link for a user made now expires: the end of the hour after
+    hours, so that links made in the same hour are the same"""
+    return (int(time.time()) // 3600 + 1 + hours) * 3600
+
+
+def link_valid(key, expected, expires):
+    "Whether a user's link has the expected key and has not expired"
+    return hmac.compare_digest(key, expected) and expires >= time.time()
+
+
+def link_user(pool, user):
+    """Whether the user of a link still exists and is active: a link of a
+    user deactivated since shows and writes nothing"""
+    return bool(pool.get('res.user').search([('id', '=', user)], limit=1))
 
 
 def map_urls(trips):

@@ -16,10 +16,8 @@ who got the link and when it expires (PICK_HOURS). The coordinates are
 written as that user, with his access rights and record rules: a link
 gives nothing its user could not do in sao.
 """
-import hmac
 import html
 import json
-import time
 import urllib.parse
 
 from trytond.exceptions import UserError, UserWarning
@@ -32,7 +30,8 @@ from trytond.wsgi import app
 
 from .map_routes import (
     ASSETS, KEY, TILES, VERSIONS, choose_language, e, forbidden, hmac_key,
-    leaflet_root, link_context, page, respond, script_json, unavailable)
+    leaflet_root, link_context, link_expires, link_user, link_valid, page,
+    respond, script_json, unavailable)
 
 # how long a link stays valid
 PICK_HOURS = 12
@@ -71,8 +70,7 @@ def pick_urls(records, place=''):
     """{record id: the signed link of the map where its user picks the
     position of the place of the record}, for the transaction's user"""
     database, secret, base, lang = link_context()
-    # links made in the same hour are the same (sao caches nothing else)
-    expires = (int(time.time()) // 3600 + 1 + PICK_HOURS) * 3600
+    expires = link_expires(PICK_HOURS)
     user = Transaction().user
     result = {}
     for record in records:
@@ -116,8 +114,7 @@ def _valid(pool, link):
     model, record_id, place, user, expires, key = link
     expected = pick_sign(MapKey.get_secret(), Transaction().database.name,
         model, record_id, place, user, expires)
-    return (hmac.compare_digest(key, expected)
-        and expires >= time.time())
+    return link_valid(key, expected, expires)
 
 
 def _centre(pool, record, fields):
@@ -222,8 +219,7 @@ def save(pool, link, values, lang):
     fields = PLACES[(model, place)]
     transaction = Transaction()
     Model = pool.get(model)
-    # a user deactivated since he got the link writes nothing
-    if not pool.get('res.user').search([('id', '=', user)]):
+    if not link_user(pool, user):
         return HTTPStatus.FORBIDDEN, {'error': gettext(
                 'delivery_courier_routes.msg_map_pick_failed')}
     with transaction.set_user(user), transaction.set_context(

@@ -687,24 +687,30 @@ def make_city_engine(name):
     raise ValueError(name)
 
 
+def with_fixed_matrix(problem):
+    """The problem with its distance matrix computed once, given to the
+    engines as a FixedMatrix that their Instance only looks up"""
+    from trytond.modules.delivery_courier_routes.distances import FixedMatrix
+    from trytond.modules.delivery_courier_routes.solver import Problem
+    points = ([(d.lat, d.lon) for d in problem.depots]
+        + [(s.lat, s.lon) for s in problem.stops])
+    matrix = problem.distances.matrix(points)
+    return Problem(problem.depots, problem.vehicles, problem.stops,
+        distances=FixedMatrix(points, matrix.distances, matrix.durations,
+            source=matrix.source))
+
+
 def run_city_task(task):
     """One city day x magnitude x limit x engine.  The wall clock starts
     before the day is generated; the distance matrix is computed once here
     with the day's provider and given to the engine as a FixedMatrix, so
     that the engine's own Instance only looks it up; the engine gets
     limit - (generation + matrix) - city_reserve(stops)"""
-    from trytond.modules.delivery_courier_routes.distances import FixedMatrix
-    from trytond.modules.delivery_courier_routes.solver import Problem
     day, money, limit, engine_name, seed = task
     wall = time.monotonic()
     problem = named_day(day, money)
     begin = time.monotonic()
-    points = ([(d.lat, d.lon) for d in problem.depots]
-        + [(s.lat, s.lon) for s in problem.stops])
-    matrix = problem.distances.matrix(points)
-    problem = Problem(problem.depots, problem.vehicles, problem.stops,
-        distances=FixedMatrix(points, matrix.distances, matrix.durations,
-            source=matrix.source))
+    problem = with_fixed_matrix(problem)
     matrix_time = time.monotonic() - begin
     row = dict(set='city', instance=f"{day} x{money:g}", day=day,
         magnitude=money, time_limit=limit, clock='wall',
@@ -842,7 +848,6 @@ def city_identity(args):
     differs under a time limit is how many iterations each reaches);
     iterations per second compare their speed. (rows, status)"""
     from trytond.modules.delivery_courier_routes import solver
-    from trytond.modules.delivery_courier_routes.distances import FixedMatrix
     import vrp_baselines
     days = [d.strip() for d in args.city_days.split(',') if d.strip()]
     magnitudes = [float(m) for m in args.magnitudes.split(',') if m.strip()]
@@ -855,14 +860,7 @@ def city_identity(args):
     rows, status = [], 0
     for day in days:
         for money in magnitudes:
-            problem = named_day(day, money)
-            points = ([(d.lat, d.lon) for d in problem.depots]
-                + [(st.lat, st.lon) for st in problem.stops])
-            matrix = problem.distances.matrix(points)
-            problem = solver.Problem(problem.depots, problem.vehicles,
-                problem.stops, distances=FixedMatrix(points,
-                    matrix.distances, matrix.durations,
-                    source=matrix.source))
+            problem = with_fixed_matrix(named_day(day, money))
             result = {}
             for name, engine in [
                     ('pyvrp', solver.PyVRPEngine(

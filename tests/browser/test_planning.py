@@ -43,7 +43,7 @@ from test_orders import (
     click_button, field_string, form, one2many_rows, open_page,
     open_row, selection_labels)
 from test_roles import DELIVERY, current_tab, login, password
-from test_trip_map import SCREENSHOTS, screenshot
+from test_trip_map import screenshot
 
 from tests.jsonrpc import Session
 
@@ -763,7 +763,7 @@ def test_dispatcher_board(page, server_url, tryton, day, info):
     # the page fits the screen: only the board scrolls sideways
     assert board.evaluate(
         'document.documentElement.scrollWidth <= window.innerWidth')
-    board.screenshot(path=str(screenshot_path(f'board-{language}.png')))
+    screenshot(board, f'board-{language}.png')
     # in Georgian: the link of the language switch, the same board
     other = 'en' if language == 'ka' else 'ka'
     board.locator(f'nav.languages a[hreflang="{other}"]').click()
@@ -778,7 +778,7 @@ def test_dispatcher_board(page, server_url, tryton, day, info):
         advice = board.locator('section.unassigned-column li.card').filter(
             has_text=day['lost_name']).locator('.advice')
         expect(advice).to_contain_text('მიუთითეთ მიწოდების მისამართის')
-    board.screenshot(path=str(screenshot_path(f'board-{other}.png')))
+    screenshot(board, f'board-{other}.png')
     board.close()
 
 
@@ -808,11 +808,6 @@ def out_of_sight(tab):
         }
         return found.map(f => f.text);
     }""")
-
-
-def screenshot_path(name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS / name
 
 
 def settled(page):
