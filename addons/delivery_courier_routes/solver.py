@@ -76,7 +76,17 @@ Limitations of the PyVRP model (0.14)
   must be back break.duration before the end of its shift) and the break is
   placed afterwards, in double precision, where it keeps every window (in a
   wait when possible); when no place exists the stop that makes it late is
-  removed with reason ``time_window`` (detail: break).
+  removed with reason ``time_window`` (detail: break) and inserted again
+  where it fits (in another trip, or a courier more).  Two plans of nearly
+  the same PyVRP cost may therefore differ by a courier once the breaks
+  are placed.  With breaks and a time limit alone, the adapter therefore
+  checks the best plan of the search with its breaks from half of the time
+  on (each route once); when the best needs a repair and the search has not
+  improved on it for 15 % of the time, the rest of the time goes to a
+  *break phase*: the windows of the stops that the breaks push out close a
+  break earlier and PyVRP searches on from that plan.  Of PyVRP's plans (before and after the break phase, and the last
+  ones that needed no repair), each repaired, the adapter returns the one
+  that leaves the fewest required stops out, then costs least.
 - Pairs are PyVRP shipments (same route, pickup first), supported natively
   since 0.14; the pickup and delivery must be served by the same vehicle
   within the same trip (no transfer, no reload at the depot in between).
@@ -1501,6 +1511,76 @@ class _Deadline:
 # a money search of fewer iterations is compared with the nearest
 # neighbour's plan (made then, not before the search)
 SHORT_SEARCH = 2000
+# with breaks: from this share of the time on, each best plan of the
+# search is checked with its breaks placed (see _PyVRPRun.choose); a best
+# that needs a repair and has not been improved on for STALL of the time
+# ends the search, and the rest of the time goes to the break phase
+# (_PyVRPRun.break_phase)
+CLEAN_FROM = 0.5
+STALL = 0.15
+
+
+class _CleanBest:
+    """IteratedLocalSearch callbacks that check, from start (a time) on,
+    each best solution of the search with its breaks placed: latest_clean
+    (the latest best needs no repair) and solution (the last best that
+    needed none); each route checked once (cache)"""
+
+    def __init__(self, run, start, chain=None):
+        self.run = run
+        self.start = start
+        self.chain = chain
+        self.solution = None
+        self.seen = None
+        self.improved = run.clock.now()
+        self.latest_clean = True
+        self.checked = {}
+
+    def clean(self, solution):
+        inst = self.run.inst
+        for v, seq in self.run.from_pyvrp(solution).items():
+            key = (v, tuple(seq))
+            if key not in self.checked:
+                self.checked[key] = inst.check(v, seq, explain=False).ok
+            if not self.checked[key]:
+                return False
+        return True
+
+    def on_start(self, ils):
+        if self.chain is not None:
+            self.chain.on_start(ils)
+
+    def on_end(self, result):
+        if self.chain is not None:
+            self.chain.on_end(result)
+
+    def on_iteration(self, current, candidate, best, cost_evaluator):
+        # the best of each iteration from start on (also a best found
+        # before start, when the search has converged by then)
+        if best is not self.seen and self.run.clock.now() >= self.start:
+            self.seen = best
+            if best.is_feasible():
+                self.latest_clean = self.clean(best)
+                if self.latest_clean:
+                    self.solution = best
+        if self.chain is not None:
+            self.chain.on_iteration(current, candidate, best, cost_evaluator)
+
+    def on_restart(self, best):
+        if self.chain is not None:
+            self.chain.on_restart(best)
+
+    def on_best(self, best):
+        self.improved = self.run.clock.now()
+        if self.chain is not None:
+            self.chain.on_best(best)
+
+    def stalled(self):
+        "The latest best needs a repair and the search no longer improves"
+        clock = self.run.clock
+        now = clock.now()
+        return (not self.latest_clean and now >= self.start
+            and now - self.improved >= STALL * clock.limit)
 
 
 def money_units(cost_per_km, units=COST_UNITS):
@@ -1533,6 +1613,14 @@ class _PyVRPRun:
         self.seed = seed
         self.stats = stats
         self.build()
+        # with breaks: the checks of the search's best plans (_CleanBest),
+        # the plans before the break phase, the main search's neighbours
+        self.tracker = None
+        self.earlier = []
+        self.neighbours = None
+        self.with_breaks = (not engine.minimise_vehicles
+            and engine.max_iterations is None
+            and any(b is not None for b in instance.breaks))
 
     # -- model
     def build(self):
@@ -1768,10 +1856,15 @@ class _PyVRPRun:
         if iterations is None:
             iterations = self.engine.max_iterations
         stop = _Deadline(self.clock, end, iterations, done)
+        if self.with_breaks:
+            # only the last search's plans are compared (the same data)
+            callbacks = self.tracker = _CleanBest(self,
+                self.clock.begin + CLEAN_FROM * self.clock.limit, callbacks)
         rng = pyvrp.RandomNumberGenerator(
             seed=self.seed if seed is None else seed)
         if neighbours is None:
             neighbours = compute_neighbours(data, NeighbourhoodParams())
+            self.neighbours = neighbours
         search = LocalSearch(
             data, rng, neighbours, PerturbationManager(PerturbationParams()))
         for operator in OPERATORS:
@@ -1849,7 +1942,47 @@ class _PyVRPRun:
                 best = start
         routes = self.from_pyvrp(best)
         self.stats['objective'] = self.cost(best)
+        if self.tracker is not None and not self.stats.get('kept_nearest'):
+            routes = self.choose(best, routes)
         return routes
+
+    def choose(self, best, routes):
+        """With breaks: PyVRP's best plan (routes) may need a repair once
+        the breaks are placed (a stop that no longer fits dropped and
+        inserted elsewhere, at times on a courier more); then the last best
+        plan of the search that needed none (tracker) may cost less. Of the
+        two, the fewest required stops left out, then the least money
+        (route costs + prizes of the optional stops left out); the routes
+        returned as repaired, so that they are not repaired again."""
+        inst = self.inst
+        others = [self.tracker.solution] + self.earlier
+        others = [o for o in others if o is not None and o is not best]
+        if not others or self.tracker.clean(best):
+            return routes
+        vehicle_index = {v.id: k for k, v in enumerate(inst.vehicles)}
+
+        def scheduled(plan):
+            "(key, routes) of the plan once checked and repaired"
+            result = inst.solution(plan, insert=True)
+            served = {vehicle_index[route.vehicle]: [
+                    inst.index[visit.stop] for visit in route.visits]
+                for route in result.routes}
+            done = {i for seq in served.values() for i in seq}
+            out = [i for i in range(inst.n) if i not in done]
+            required = sum(bool(inst.required[i]) for i in out)
+            optional = sum(float(inst.prize[i]) for i in out
+                if not inst.required[i])
+            return (required, result.cost + optional), served
+
+        key, chosen = scheduled(routes)
+        self.stats['repair'] = round(key[1], 2)
+        for k, other in enumerate(others, 1):
+            other_key, other_routes = scheduled(self.from_pyvrp(other))
+            if other_key < key:
+                key, chosen = other_key, other_routes
+                self.stats['chosen'] = k
+        self.stats['chosen_cost'] = round(key[1], 2)
+        return chosen
 
     def required_then_soft(self, data, initial):
         """Money with required stops as PyVRP's own solve would search it
@@ -1861,16 +1994,77 @@ class _PyVRPRun:
         checkpoint = clock.now() + 0.25 * max(0.0, clock.deadline - clock.now())
 
         def hopeless(best_cost):
+            if (self.tracker is not None and best_cost < HOPELESS
+                    and self.tracker.stalled()):
+                return True     # the rest of the time to the break phase
             return clock.now() >= checkpoint and best_cost >= HOPELESS
 
         best = self.search(data, None, done=hopeless, soft=False)
         if best is not None and best.is_feasible():
             self.stats['required'] = 'hard'
+            if self.tracker is not None and self.tracker.stalled():
+                best = self.break_phase(best)
             return best
         self.stats['required'] = 'soft'
         clients, _, shipments, _ = self.jobs(soft=True)
         return self.search(
             self.make_data(clients=clients, shipments=shipments), initial)
+
+    def break_phase(self, best):
+        """The rest of the time from best (a plan of every required stop
+        that needs a repair once the breaks are placed): the windows of the
+        stops the breaks push out closed a break earlier, and PyVRP's search
+        from best on these windows.  Its plan keeps the original windows
+        too; choose() compares it with best and the last plans that needed
+        no repair."""
+        inst = self.inst
+        pushed = set()
+        for v, seq in self.from_pyvrp(best).items():
+            pushed.update(i for i, _, _ in inst.repair(v, seq)[1])
+        self.stats['break_phase'] = len(pushed)
+        self.earlier = [best] + (
+            [self.tracker.solution] if self.tracker is not None else [])
+        if not pushed or self.clock.left() <= 0:
+            return best
+        s = self.engine.scale
+        shift = _ceil(float(inst.break_duration.max()) * s)
+
+        def closed(early, late):
+            return max(early, late - shift)
+
+        clients = []
+        for c, i in zip(self.clients, self.client_stop):
+            if i in pushed:
+                c = self.pyvrp.Client(
+                    location=c.location, delivery=c.delivery,
+                    pickup=c.pickup, service_duration=c.service_duration,
+                    tw_early=c.tw_early,
+                    tw_late=closed(c.tw_early, c.tw_late),
+                    prize=c.prize, required=c.required)
+            clients.append(c)
+        shipments = []
+        for sh, (p, d) in zip(self.shipments, self.shipment_stops):
+            if p in pushed or d in pushed:
+                pick, drop = sh.pickup, sh.delivery
+                sh = self.pyvrp.Shipment(
+                    pickup_location=pick.location,
+                    delivery_location=drop.location,
+                    pickup_tw_early=pick.tw_early,
+                    pickup_tw_late=closed(pick.tw_early, pick.tw_late)
+                    if p in pushed else pick.tw_late,
+                    pickup_service_duration=pick.service_duration,
+                    delivery_tw_early=drop.tw_early,
+                    delivery_tw_late=closed(drop.tw_early, drop.tw_late)
+                    if d in pushed else drop.tw_late,
+                    delivery_service_duration=drop.service_duration,
+                    amount=sh.amount, prize=sh.prize, required=sh.required)
+            shipments.append(sh)
+        tight = self.make_data(clients=clients, shipments=shipments)
+        # the main search's neighbours: the same places, nearly the same
+        # windows, and no second computation (seconds on 1,000 stops)
+        found = self.search(tight, self.to_pyvrp(tight, self.from_pyvrp(best)),
+            soft=False, neighbours=self.neighbours)
+        return found if found.is_feasible() else best
 
     def _complete(self, solution):
         return (solution.is_feasible()

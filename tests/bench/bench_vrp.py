@@ -733,7 +733,8 @@ def run_city_task(task):
     ok, message = tbilisi_verify(problem, solution)
     stats = {k: v for k, v in solution.stats.items()
         if k in ('iterations', 'raw_feasible', 'fallback', 'dropped',
-            'inserted', 'pyvrp_warnings')}
+            'inserted', 'chosen', 'repair', 'chosen_cost', 'break_phase',
+            'pyvrp_warnings')}
     row.update(total_wall=total_wall, wall=solution.runtime,
         cpu=solution.cpu_time, cost=solution.cost,
         distance=solution.distance, vehicles=solution.num_vehicles,
@@ -841,6 +842,30 @@ def city_report(rows, out):
     return checks
 
 
+def city_summary(rows, out):
+    """The adapter against raw PyVRP over every day x magnitude x limit:
+    the mean difference and how many cells are better, within 1 % or worse"""
+    by = {(r['day'], r['magnitude'], r['time_limit'], r['engine']): r
+        for r in rows}
+    diffs = []
+    for (day, money, limit, engine), adapter in by.items():
+        raw = by.get((day, money, limit, 'raw'))
+        if engine != 'pyvrp' or raw is None:
+            continue
+        diff = versus(adapter, raw)
+        if not math.isnan(diff):
+            diffs.append(diff)
+    if not diffs:
+        return
+    tolerance = CITY_TOLERANCE_PCT
+    print(f"\nAdapter vs raw PyVRP over {len(diffs)} cells: mean "
+        f"{sum(diffs) / len(diffs):+.2f} %; better by more than "
+        f"{tolerance:g} % in {sum(d < -tolerance for d in diffs)}, within "
+        f"{tolerance:g} % in {sum(abs(d) <= tolerance for d in diffs)}, "
+        f"worse by more than {tolerance:g} % in "
+        f"{sum(d > tolerance for d in diffs)}", file=out)
+
+
 def city_identity(args):
     """--city --iterations N: the adapter and raw PyVRP stopped after the
     same N iterations on the same day, seed and magnitude. Identical costs
@@ -912,6 +937,7 @@ def bench_city(args):
         f"{args.jobs} job(s) ...", flush=True)
     rows = solve(tasks, args.jobs, run_city_task, city_progress)
     checks = city_report(rows, sys.stdout)
+    city_summary(rows, sys.stdout)
     missed = [text for text, met in checks if not met]
     print(f"\nFloors (--city): {len(checks) - len(missed)}/{len(checks)} "
         "met" + ''.join(f"\n  MISSED: {text}" for text in missed))

@@ -537,6 +537,74 @@ class PyVRPTestCase(SolutionChecks, unittest.TestCase):
             self.assertAlmostEqual(
                 route.break_end - route.break_start, 1800)
 
+    def break_case(self):
+        """Two stops 300 m from the depot, the same distance in either
+        order for PyVRP (which has no breaks), but the break (30 min from
+        12:00-12:05) fits only after x: (problem, instance)"""
+        depot = Depot('d', *CENTRE)
+        vehicle = Vehicle('v', 'd', shift_start=9 * H, shift_end=19 * H,
+            break_=Break(12 * H, 12 * H + 300, 1800))
+        x = Stop('x', CENTRE[0] + 0.0027, CENTRE[1], service_time=120,
+            tw_start=12 * H, tw_end=12 * H + 900)
+        y = Stop('y', CENTRE[0] - 0.0027, CENTRE[1], service_time=120,
+            tw_start=12 * H, tw_end=13 * H)
+        problem = Problem([depot], [vehicle], [x, y])
+        return problem, Instance(problem)
+
+    @unittest.skipUnless(has_pyvrp(), "PyVRP is not installed")
+    def test_break_phase(self):
+        "A plan whose break pushes a stop out is searched again, tighter"
+        from trytond.modules.delivery_courier_routes import solver
+        problem, inst = self.break_case()
+        x, y = inst.index['x'], inst.index['y']
+        self.assertFalse(inst.check(0, [y, x]).ok)
+        self.assertTrue(inst.check(0, [x, y]).ok)
+        stats = {}
+        run = solver._PyVRPRun(self.engine(), inst,
+            solver._Clock('wall', 2), 1, stats)
+        pushed = run.to_pyvrp(run.data, {0: [y, x]})
+        self.assertTrue(pushed.is_feasible())   # for PyVRP
+        found = run.break_phase(pushed)
+        self.assertEqual(stats['break_phase'], 1)
+        self.assertTrue(found.is_feasible())
+        self.assertEqual(run.from_pyvrp(found), {0: [x, y]})
+        # the plan before the break phase is kept for choose()
+        self.assertIs(run.earlier[0], pushed)
+        # a plan that needs no repair has no break phase
+        clean = run.to_pyvrp(run.data, {0: [x, y]})
+        self.assertIs(run.break_phase(clean), clean)
+        # the engine under a time limit alone (the break phase's case):
+        # both stops on one trip, the break after x
+        for seed in range(3):
+            solution = PyVRPEngine().solve(problem, time_limit=0.5, seed=seed)
+            self.check_solution(problem, solution, all_served=True)
+            route, = solution.routes
+            self.assertEqual(route.stops, ['x', 'y'])
+            self.assertGreaterEqual(route.break_start,
+                route.visits[0].departure)
+
+    @unittest.skipUnless(has_pyvrp(), "PyVRP is not installed")
+    def test_choose(self):
+        "Of PyVRP's best needing a repair and a plan that needs none"
+        from trytond.modules.delivery_courier_routes import solver
+        problem, inst = self.break_case()
+        x, y = inst.index['x'], inst.index['y']
+        stats = {}
+        run = solver._PyVRPRun(self.engine(), inst,
+            solver._Clock('wall', 2), 1, stats)
+        run.tracker = solver._CleanBest(run, 0)
+        best = run.to_pyvrp(run.data, {0: [y, x]})
+        clean = run.to_pyvrp(run.data, {0: [x, y]})
+        self.assertFalse(run.tracker.clean(best))
+        self.assertTrue(run.tracker.clean(clean))
+        # the repaired best serves both as well: the same money, kept
+        run.tracker.solution = clean
+        self.assertEqual(run.choose(best, {0: [y, x]}), {0: [x, y]})
+        self.assertIn('repair', stats)
+        # no alternative: the best as it is (the Instance repairs it)
+        run.tracker.solution = None
+        self.assertEqual(run.choose(best, {0: [y, x]}), {0: [y, x]})
+
     def test_optional_priorities(self):
         "An optional stop is served when worth it, left for tomorrow if not"
         depot = Depot('d', *CENTRE)
