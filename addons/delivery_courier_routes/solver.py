@@ -84,9 +84,10 @@ Limitations of the PyVRP model (0.14)
   on (each route once); when the best needs a repair and the search has not
   improved on it for 15 % of the time, the rest of the time goes to a
   *break phase*: the windows of the stops that the breaks push out close a
-  break earlier and PyVRP searches on from that plan.  Of PyVRP's plans (before and after the break phase, and the last
-  ones that needed no repair), each repaired, the adapter returns the one
-  that leaves the fewest required stops out, then costs least.
+  break earlier and PyVRP searches on from that plan.  Of PyVRP's plans
+  (before and after the break phase, and the last ones that needed no
+  repair), each repaired, the adapter returns the one that leaves the
+  fewest required stops out, then costs least.
 - Pairs are PyVRP shipments (same route, pickup first), supported natively
   since 0.14; the pickup and delivery must be served by the same vehicle
   within the same trip (no transfer, no reload at the depot in between).
@@ -1524,12 +1525,14 @@ class _CleanBest:
     """IteratedLocalSearch callbacks that check, from start (a time) on,
     each best solution of the search with its breaks placed: latest_clean
     (the latest best needs no repair) and solution (the last best that
-    needed none); each route checked once (cache)"""
+    needed none); each route checked once (cache).  chain: callbacks
+    called as well."""
 
     def __init__(self, run, start, chain=None):
+        import pyvrp
         self.run = run
         self.start = start
-        self.chain = chain
+        self.chain = chain or pyvrp.IteratedLocalSearchCallbacks()
         self.solution = None
         self.seen = None
         self.improved = run.clock.now()
@@ -1547,12 +1550,10 @@ class _CleanBest:
         return True
 
     def on_start(self, ils):
-        if self.chain is not None:
-            self.chain.on_start(ils)
+        self.chain.on_start(ils)
 
     def on_end(self, result):
-        if self.chain is not None:
-            self.chain.on_end(result)
+        self.chain.on_end(result)
 
     def on_iteration(self, current, candidate, best, cost_evaluator):
         # the best of each iteration from start on (also a best found
@@ -1563,17 +1564,14 @@ class _CleanBest:
                 self.latest_clean = self.clean(best)
                 if self.latest_clean:
                     self.solution = best
-        if self.chain is not None:
-            self.chain.on_iteration(current, candidate, best, cost_evaluator)
+        self.chain.on_iteration(current, candidate, best, cost_evaluator)
 
     def on_restart(self, best):
-        if self.chain is not None:
-            self.chain.on_restart(best)
+        self.chain.on_restart(best)
 
     def on_best(self, best):
         self.improved = self.run.clock.now()
-        if self.chain is not None:
-            self.chain.on_best(best)
+        self.chain.on_best(best)
 
     def stalled(self):
         "The latest best needs a repair and the search no longer improves"
@@ -2032,32 +2030,18 @@ class _PyVRPRun:
         def closed(early, late):
             return max(early, late - shift)
 
-        clients = []
-        for c, i in zip(self.clients, self.client_stop):
-            if i in pushed:
-                c = self.pyvrp.Client(
-                    location=c.location, delivery=c.delivery,
-                    pickup=c.pickup, service_duration=c.service_duration,
-                    tw_early=c.tw_early,
-                    tw_late=closed(c.tw_early, c.tw_late),
-                    prize=c.prize, required=c.required)
-            clients.append(c)
+        clients = [self._copy(c, tw_late=closed(c.tw_early, c.tw_late))
+            if i in pushed else c
+            for c, i in zip(self.clients, self.client_stop)]
         shipments = []
         for sh, (p, d) in zip(self.shipments, self.shipment_stops):
-            if p in pushed or d in pushed:
-                pick, drop = sh.pickup, sh.delivery
-                sh = self.pyvrp.Shipment(
-                    pickup_location=pick.location,
-                    delivery_location=drop.location,
-                    pickup_tw_early=pick.tw_early,
-                    pickup_tw_late=closed(pick.tw_early, pick.tw_late)
-                    if p in pushed else pick.tw_late,
-                    pickup_service_duration=pick.service_duration,
-                    delivery_tw_early=drop.tw_early,
-                    delivery_tw_late=closed(drop.tw_early, drop.tw_late)
-                    if d in pushed else drop.tw_late,
-                    delivery_service_duration=drop.service_duration,
-                    amount=sh.amount, prize=sh.prize, required=sh.required)
+            pick, drop = sh.pickup, sh.delivery
+            if p in pushed:
+                sh = self._copy(sh, pickup_tw_late=closed(
+                        pick.tw_early, pick.tw_late))
+            if d in pushed:
+                sh = self._copy(sh, delivery_tw_late=closed(
+                        drop.tw_early, drop.tw_late))
             shipments.append(sh)
         tight = self.make_data(clients=clients, shipments=shipments)
         # the main search's neighbours: the same places, nearly the same
@@ -2230,14 +2214,20 @@ class _PyVRPRun:
 
     def _optional(self, item, prize):
         "A copy of a PyVRP client or shipment, optional with prize"
+        return self._copy(item, prize=prize, required=False)
+
+    def _copy(self, item, **changes):
+        "A copy of a PyVRP client or shipment with changes"
         pyvrp = self.pyvrp
         if isinstance(item, pyvrp.Client):
-            return pyvrp.Client(
+            fields = dict(
                 location=item.location, delivery=item.delivery,
                 pickup=item.pickup, service_duration=item.service_duration,
                 tw_early=item.tw_early, tw_late=item.tw_late,
-                prize=prize, required=False)
-        return pyvrp.Shipment(
+                prize=item.prize, required=item.required)
+            fields.update(changes)
+            return pyvrp.Client(**fields)
+        fields = dict(
             pickup_location=item.pickup.location,
             delivery_location=item.delivery.location,
             pickup_tw_early=item.pickup.tw_early,
@@ -2246,7 +2236,9 @@ class _PyVRPRun:
             delivery_tw_early=item.delivery.tw_early,
             delivery_tw_late=item.delivery.tw_late,
             delivery_service_duration=item.delivery.service_duration,
-            amount=item.amount, prize=prize, required=False)
+            amount=item.amount, prize=item.prize, required=item.required)
+        fields.update(changes)
+        return pyvrp.Shipment(**fields)
 
     def _route_stops(self, route):
         seq = []
