@@ -866,6 +866,64 @@ def city_summary(rows, out):
         f"{sum(d > tolerance for d in diffs)}", file=out)
 
 
+def city_order(row):
+    "a run's rank: fewer stops left out first, then the cost"
+    cost = row['cost']
+    return (bool(row.get('crashed')), row['unassigned'],
+        float('inf') if math.isnan(cost) else cost)
+
+
+def city_medians(rows):
+    """The median run of each day x magnitude x limit x engine over the
+    seeds (ranked by city_order; of an even number the upper middle one),
+    labelled with the seeds it was taken from"""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row['day'], row['magnitude'], row['time_limit'],
+                row['engine']), []).append(row)
+    medians = []
+    for items in groups.values():
+        items = sorted(items, key=city_order)
+        median = dict(items[len(items) // 2])
+        median['seed'] = 'median of ' + ','.join(
+            str(r['seed']) for r in sorted(items, key=lambda r: r['seed']))
+        medians.append(median)
+    return medians
+
+
+def city_bands(rows, out):
+    """Each cell's costs over the seeds, and raw PyVRP's own spread
+    (100 x (dearest / cheapest - 1)): the noise a single run carries"""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row['day'], row['magnitude'], row['time_limit']),
+            {}).setdefault(row['engine'], []).append(row)
+    print(f"\n{'cell':<28} | {'adapter cost by seed':<44} | "
+        f"{'raw cost by seed':<44} | raw spread", file=out)
+    spreads = []
+    for (day, money, limit), engines in groups.items():
+        line = f"{day + ' x' + format(money, 'g') + ' ' + format(limit, 'g') + ' s':<28}"
+        for engine in CITY_ENGINES:
+            items = sorted(engines.get(engine, []), key=lambda r: r['seed'])
+            text = ' '.join(f"{r['cost']:.6g}"
+                + (f"+{r['unassigned']}out" if r['unassigned'] else '')
+                for r in items)
+            line += f" | {text:<44}"
+        raw = [r['cost'] for r in engines.get('raw', [])
+            if not math.isnan(r['cost']) and not r['unassigned']]
+        spread = (100.0 * (max(raw) / min(raw) - 1)
+            if len(raw) > 1 and min(raw) > 0 else float('nan'))
+        if not math.isnan(spread):
+            spreads.append(spread)
+        print(line + f" | {spread:.2f} %", file=out)
+    if spreads:
+        print(f"raw PyVRP's spread over the seeds: mean "
+            f"{sum(spreads) / len(spreads):.2f} %, above "
+            f"{CITY_TOLERANCE_PCT:g} % in "
+            f"{sum(s > CITY_TOLERANCE_PCT for s in spreads)} of "
+            f"{len(spreads)} cells, at most {max(spreads):.2f} %", file=out)
+
+
 def city_identity(args):
     """--city --iterations N: the adapter and raw PyVRP stopped after the
     same N iterations on the same day, seed and magnitude. Identical costs
@@ -928,16 +986,28 @@ def bench_city(args):
                 + ', '.join(CITY_DAYS) + ")")
     magnitudes = [float(m) for m in args.magnitudes.split(',') if m.strip()]
     limits = [float(t) for t in args.time_limits.split(',') if t.strip()]
-    tasks = [(day, money, limit, engine, args.seed)
-        for day in days for money in magnitudes for limit in limits
-        for engine in CITY_ENGINES]
+    seeds = ([int(x) for x in args.seeds.split(',') if x.strip()]
+        if args.seeds else [args.seed])
+    tasks = [(day, money, limit, engine, seed)
+        for seed in seeds for day in days for money in magnitudes
+        for limit in limits for engine in CITY_ENGINES]
     print(f"city: {len(days)} days x {len(magnitudes)} magnitudes x "
         f"{len(limits)} limits x {len(CITY_ENGINES)} engines "
-        f"({', '.join(CITY_ENGINES)}), wall clock, seed {args.seed}, "
+        f"({', '.join(CITY_ENGINES)}) x {len(seeds)} seed(s) "
+        f"({', '.join(map(str, seeds))}), wall clock, "
         f"{args.jobs} job(s) ...", flush=True)
     rows = solve(tasks, args.jobs, run_city_task, city_progress)
-    checks = city_report(rows, sys.stdout)
-    city_summary(rows, sys.stdout)
+    judged = rows
+    if len(seeds) > 1:
+        for seed in seeds:
+            print(f"\n#### seed {seed} alone", flush=True)
+            city_summary([r for r in rows if r['seed'] == seed], sys.stdout)
+        judged = city_medians(rows)
+        print(f"\n#### the median run of each engine over seeds "
+            f"{', '.join(map(str, seeds))} (judged)")
+        city_bands(rows, sys.stdout)
+    checks = city_report(judged, sys.stdout)
+    city_summary(judged, sys.stdout)
     missed = [text for text, met in checks if not met]
     print(f"\nFloors (--city): {len(checks) - len(missed)}/{len(checks)} "
         "met" + ''.join(f"\n  MISSED: {text}" for text in missed))
@@ -979,6 +1049,11 @@ def main(argv=None):
         default=','.join(f'{t:g}' for t in CITY_LIMITS),
         help="--city: seconds of wall clock per run, matrix included, "
         "comma separated (default: %(default)s)")
+    parser.add_argument('--seeds', default=None,
+        help="--city: several seeds, comma separated (e.g. 1,2,3): every "
+        "cell is run with each and judged on the median run of each engine, "
+        "with raw PyVRP's spread over the seeds shown as the noise band "
+        "(default: --seed alone)")
     args = parser.parse_args(argv)
     sets = []
     for item in args.set or (
