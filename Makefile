@@ -10,7 +10,7 @@ LEAFLET_VERSION := 1.9.4
 ADDONS := delivery_crm delivery_courier_routes delivery_sms delivery_payroll
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
-.PHONY: demo test install sao leaflet chromium fonts postgresql serve-postgresql clean-demo
+.PHONY: demo test install sao leaflet chromium kannel fonts postgresql serve-postgresql clean-demo
 
 demo: install sao leaflet fonts
 	@$(PY) tools/launch.py demo --port $(PORT) --customers $(CUSTOMERS)
@@ -19,7 +19,7 @@ demo: install sao leaflet fonts
 # the whole time against the budget of 25 minutes
 MAKE_TEST_STARTED := $(shell date +%s)
 
-test: install sao leaflet chromium fonts postgresql
+test: install sao leaflet chromium kannel fonts postgresql
 	@MAKE_TEST_STARTED=$(MAKE_TEST_STARTED) $(PY) tests/run.py $(SUITES)
 
 serve-postgresql: install sao leaflet fonts postgresql
@@ -73,6 +73,24 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests ..."; \
 		apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; } || \
 		{ echo "chromium could not be installed: apt-get install chromium, then run make again."; exit 1; }
+
+# The SMS gateway tests (delivery_sms): Debian's Kannel (bearerbox, smsbox)
+# and its fake operator fakesmsc (kannel-extras). The tests start their own
+# on 127.0.0.1 (addons/delivery_sms/tests/kannel.py): the daemon that the
+# package may start (/etc/init.d/kannel, with the open ports of the example
+# configuration) is stopped and kept from starting at boot.
+kannel:
+	@test -x /usr/sbin/bearerbox && test -x /usr/lib/kannel/test/fakesmsc || { \
+		echo "Installing Debian's kannel and kannel-extras for the SMS gateway tests ..."; \
+		{ apt-get update -qq && $(APT_INSTALL) kannel kannel-extras >/dev/null; } || \
+		{ echo "kannel could not be installed: apt-get install kannel kannel-extras, then run make again."; exit 1; }; \
+		for box in smsbox wapbox bearerbox; do \
+			pid=/var/run/kannel/kannel_$$box.pid; \
+			test ! -f $$pid || start-stop-daemon --stop --retry 5 --quiet --oknodo \
+				--pidfile $$pid --exec /usr/sbin/run_kannel_box || \
+				echo "The Kannel $$box of the package is still running (pid file $$pid): stop it."; \
+		done; \
+		update-rc.d kannel disable >/dev/null 2>&1 || true; }
 
 # Georgian text and the lari sign in PDF documents: Noto Sans Georgian
 fonts:

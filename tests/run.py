@@ -54,7 +54,7 @@ BUDGET = 25 * 60
 NO_DATABASE = {
     'test_amount_words', 'test_tariff', 'test_report', 'test_solver',
     'test_track', 'test_app', 'test_map', 'test_sao_custom',
-    'test_geocoder'}
+    'test_geocoder', 'test_kannel'}
 # skips that are not failures: (pattern of the skipped test or reason, why)
 ALLOWED_SKIPS = [
     (r'shared data', "the shared data set (../shared/data) is not here"),

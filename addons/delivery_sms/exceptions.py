@@ -1,0 +1,13 @@
+# This file is part of the Delivery CRM for Tryton.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+
+
+class GatewayConfigurationError(UserError):
+    "A gateway whose configuration section is missing or incomplete"
+    pass
+
+
+class FallbackError(ValidationError):
+    "A gateway whose fallback chain leads back to it"
+    pass
