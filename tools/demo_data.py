@@ -412,7 +412,7 @@ def setup_company(database, config_file, log):
             if login.startswith('manager') and not employee.contact_duty:
                 # databases built before the contact discipline existed
                 employee.contact_duty = True
-                employee.working_days = ['0', '1', '2', '3', '4', '5']
+                employee.working_days = ['0', '1', '2', '3', '4', '5', '6']
                 employee.save()
             continue
         employee = Employee(party=Party(name=name), company=company,
@@ -436,8 +436,11 @@ def setup_company(database, config_file, log):
         if login.startswith(('manager', 'dispatcher')):
             employee.supervisor = employees.get('head')
         if login.startswith('manager'):
+            # the demo's contact managers are on duty every day so that
+            # the contact list can be tried on any day, Sunday included; a
+            # real rota is set on the employee (Working Days)
             employee.contact_duty = True
-            employee.working_days = ['0', '1', '2', '3', '4', '5']
+            employee.working_days = ['0', '1', '2', '3', '4', '5', '6']
         employee.save()
         employees[login] = employee
         user = User(login=login, name=name, password=password(login))
@@ -1409,6 +1412,25 @@ class OrderStory:
                     employee, created))
 
 
+def feasible_fate(rng, fate, times, now):
+    """The fate drawn for an order, held back to what can have happened by
+    now (local): nothing picked up before the pickup window opens, nothing
+    delivered (nor failed, nor returned) before the delivery window opens;
+    so a demo built at night or on a quiet morning still has today's
+    orders to plan and next-day parcels on their way"""
+    date, pickup_start, pickup_end, delivery_start, delivery_end = times
+    if fate in {'draft', 'cancelled', 'confirmed'}:
+        return fate
+    if now < pickup_start:
+        return rng.choice(['confirmed', 'assigned'])
+    if now < delivery_start and fate in {'delivered', 'failed', 'returned'}:
+        return rng.choice(['picked_up', 'in_transit'])
+    if fate == 'returned' and now < delivery_end + dt.timedelta(hours=20):
+        # a return comes a day after the failed attempt at the earliest
+        return 'failed'
+    return fate
+
+
 def bulk_orders(database, config_file, count, seed, log, batch=10000):
     """Orders up to count over the last ORDER_DAYS days, today and
     tomorrow, created with Order.bulk_create, then moved along their
@@ -1457,6 +1479,7 @@ def bulk_orders(database, config_file, count, seed, log, batch=10000):
                         customers, cum_weights=cum_customers)[0]
                     values, times = generate_order(
                         rng, customer, day, day_kind == 'tomorrow', now)
+                    fate = feasible_fate(rng, fate, times, now)
                     (drafts if fate == 'draft' else confirmed).append(
                         (values, times, fate, day_kind))
                 ids = Order.bulk_create([c[0] for c in confirmed],
