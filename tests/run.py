@@ -18,6 +18,7 @@ Suites (lane):
   launch (postgresql)            starting and stopping the demo (on SQLite;
                                  the lane has the time)
   production (postgresql)        two web processes, worker and cron
+  sms (postgresql)               SMS through a real Kannel, replies, consent
   browser (sqlite)               Playwright driving Debian's Chromium
 
 The two lanes run side by side (2 cores), each suite of a lane after the
@@ -150,6 +151,8 @@ def suites(cache):
             timeout=900),
         pytest_suite('production', 'postgresql',
             ['tests/test_production_layout.py'], timeout=900),
+        pytest_suite('sms', 'postgresql', ['tests/test_sms.py'],
+            timeout=600),
         pytest_suite('browser', 'sqlite', ['tests/browser'], timeout=1500),
         ]
     return {s.name: s for s in listed}

@@ -12,6 +12,7 @@ import datetime as dt
 
 from sql.aggregate import Max
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.delivery_crm.exceptions import InputError
@@ -114,7 +115,8 @@ class Consent(InputGuardMixin, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         numbers = sorted(set(n for n in numbers if n))
         result = {n: DEFAULT[purpose] for n in numbers}
-        for chunk in map(list, grouped_slice(numbers)):
+        for chunk in map(list, grouped_slice(
+                numbers, count=backend.MAX_QUERY_PARAMS)):
             latest = table.select(Max(table.id),
                 where=(table.company == company)
                 & (table.purpose == purpose)

@@ -11,3 +11,13 @@ class GatewayConfigurationError(UserError):
 class FallbackError(ValidationError):
     "A gateway whose fallback chain leads back to it"
     pass
+
+
+class TemplateTextError(ValidationError):
+    "A template text with an unknown placeholder or a lone brace"
+    pass
+
+
+class SendError(UserError):
+    "A message that cannot be sent as asked"
+    pass

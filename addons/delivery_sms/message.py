@@ -26,12 +26,13 @@ any other text is archived on the customer and becomes a contact task for
 his account manager.
 """
 import datetime as dt
+import time
 import urllib.parse
 
 from sql import Null
 from sql.conditionals import Coalesce
 
-from trytond import config
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields,
@@ -42,7 +43,7 @@ from trytond.modules.delivery_crm.security import InputGuardMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 from . import gateways, keywords
 from .consent import PURPOSES
@@ -74,6 +75,31 @@ def callback_base():
     return (config.get('delivery_sms', 'callback_url', default='')
         or config.get('delivery_crm', 'public_url',
             default='http://127.0.0.1:8000')).rstrip('/')
+
+
+def in_own_transaction(func, *args):
+    """func(*args) in a transaction of its own, committed, as trytond's
+    dispatcher runs a request: a record lock that func asks for restarts
+    it with the lock taken first, and a lock held by another transaction
+    (a delivery report of the same message) is waited for with the
+    configured retries"""
+    transaction = Transaction()
+    extras, count = {}, 0
+    retry = config.getint('database', 'retry', default=5)
+    while True:
+        try:
+            with transaction.new_transaction(**extras) as own, \
+                    own.set_context(_check_access=False):
+                result = func(*args)
+                own.commit()
+            return result
+        except TransactionError as error:
+            error.fix(extras)
+        except backend.DatabaseOperationalError:
+            if count >= retry:
+                raise
+            count += 1
+            time.sleep(0.02 * count)
 
 
 class CallbackKey(StoredSecretMixin, ModelSQL):
@@ -110,6 +136,13 @@ class Gateway(
         help="The section of trytond.conf with the url, username, password "
         "and sender of the gateway (or the environment variables "
         "TRYTOND_<SECTION>__URL, ...): no secret is stored in the database.")
+    price_per_part = fields.Numeric("Price per Part", digits=(16, 4),
+        domain=['OR',
+            ('price_per_part', '=', None),
+            ('price_per_part', '>=', 0),
+            ],
+        help="What the operator charges for a part of a message, in the "
+        "company's currency: the cost shown before sending.")
     configured = fields.Function(
         fields.Boolean("Configured"), 'get_configured')
     mo_url = fields.Function(fields.Char("Reply URL",
@@ -304,7 +337,8 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
             by_company.setdefault(request['company'], set()).add(
                 request['key'])
         for company, keys in by_company.items():
-            for chunk in grouped_slice(sorted(keys)):
+            for chunk in grouped_slice(
+                    sorted(keys), count=backend.MAX_QUERY_PARAMS):
                 for message in cls.search([
                             ('company', '=', company),
                             ('suppression_key', 'in', list(chunk)),
@@ -366,7 +400,18 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
             created = cls.create(values) if values else []
         for message in created:
             existing[(message.company.id, message.suppression_key)] = message
+        to_send = [m for m in created if m.state == 'queued']
+        if to_send:
+            # submitted right after the commit (by a worker when there is
+            # one), not at the cron's next run
+            with Transaction().set_context(queue_name='sms'):
+                cls.__queue__.send_now(to_send)
         return [existing[(r['company'], r['key'])] for r in requests]
+
+    @classmethod
+    def send_now(cls, messages):
+        "The queue task run after messages were queued: send what is due"
+        cls.process()
 
     # ------------------------------------------------------------- send
 
@@ -425,7 +470,8 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
         pool = Pool()
         Gateway = pool.get('delivery.sms.gateway')
         transaction = Transaction()
-        with transaction.new_transaction(readonly=True):
+        with transaction.new_transaction(readonly=True) as reading, \
+                reading.set_context(_check_access=False):
             message = cls(message_id)
             route = Gateway.route(message.company.id, message.purpose)
             attempts = message.attempts or 1
@@ -435,13 +481,10 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
                 results.append((gateway.id, result))
                 if result.outcome not in {gateways.TEMPORARY, gateways.HELD}:
                     break
-        with transaction.new_transaction() as record:
-            with record.set_context(_check_access=False):
-                cls._record(message_id, attempts, results)
-            record.commit()
+        in_own_transaction(cls._store_result, message_id, attempts, results)
 
     @classmethod
-    def _record(cls, message_id, attempts, results):
+    def _store_result(cls, message_id, attempts, results):
         Event = Pool().get('delivery.sms.message.event')
         message, = cls.browse([message_id])
         cls.lock([message])
@@ -596,11 +639,16 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
         """Messages left *sending* by a process that died: nothing says
         whether they left, so they become *uncertain* (their delivery report
         decides) and are never submitted twice"""
+        transaction = Transaction()
         table = cls.__table__()
-        cursor = Transaction().connection.cursor()
+        cursor = transaction.connection.cursor()
         cursor.execute(*table.update([table.state], ['uncertain'],
                 where=(table.state == 'sending')
                 & (table.claimed < dt.datetime.now() - older_than)))
+        # the records read before see the change (as ModelSQL.write does)
+        transaction.counter += 1
+        for cache in transaction.cache.values():
+            cache.pop(cls.__name__, None)
 
 
 class MessageEvent(ModelSQL, ModelView):

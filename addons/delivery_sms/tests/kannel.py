@@ -247,6 +247,14 @@ class Kannel:
         self._files = []
         self._mo_sent = 0
 
+    def reserve_sendsms_port(self):
+        """Choose the sendsms port before start(), for a program that
+        must know base_url before Kannel starts; return base_url"""
+        if self.processes:
+            raise KannelError("Kannel is already started")
+        self.sendsms_port, = _free_ports(1)
+        return self.base_url
+
     # URLs
     @property
     def sendsms_url(self):
@@ -286,7 +294,9 @@ class Kannel:
         # stopped at the exit of Python if the tests forget it
         atexit.register(self.stop)
         (self.admin_port, self.smsbox_port, self.smsc_port,
-            self.sendsms_port) = _free_ports(4)
+            sendsms_port) = _free_ports(4)
+        # chosen before (reserve_sendsms_port()) or now
+        self.sendsms_port = self.sendsms_port or sendsms_port
         config = self.path('kannel.conf')
         with open(config, 'w') as file:
             file.write(self.configuration())
