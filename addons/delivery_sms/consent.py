@@ -180,8 +180,23 @@ class Party(metaclass=PoolMeta):
             "messages (the latest entry of the consent log)."),
         'get_sms_marketing')
 
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'send_sms': {
+                    'invisible': ~Eval('active', True),
+                    'depends': ['active'],
+                    },
+                })
+
     def get_sms_number(self, name):
         return sms_number_of(self)
+
+    @classmethod
+    @ModelView.button_action('delivery_sms.wizard_send')
+    def send_sms(cls, parties):
+        pass
 
     @classmethod
     def get_sms_marketing(cls, parties, name):

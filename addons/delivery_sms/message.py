@@ -63,6 +63,10 @@ STATES = [
     ('blocked', "Blocked"),
     ('received', "Received"),
     ]
+ENCODINGS = [
+    ('gsm7', "GSM-7"),
+    ('ucs2', "UCS-2 (Unicode)"),
+    ]
 # back-off of a temporary failure: attempt n waits BACKOFF[n - 1]
 BACKOFF = [dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600)]
 MAX_ATTEMPTS = 8
@@ -262,10 +266,7 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
         [(None, "")] + PURPOSES, "Purpose", readonly=True)
     number = fields.Char("Number", required=True, readonly=True)
     text = fields.Text("Text", required=True, readonly=True)
-    encoding = fields.Selection([
-            ('gsm7', "GSM-7"),
-            ('ucs2', "UCS-2 (Unicode)"),
-            ], "Encoding", readonly=True)
+    encoding = fields.Selection(ENCODINGS, "Encoding", readonly=True)
     parts = fields.Integer("Parts", readonly=True)
     state = fields.Selection(
         STATES, "State", required=True, readonly=True, sort=False)
@@ -285,6 +286,8 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
     events = fields.One2Many(
         'delivery.sms.message.event', 'message', "Status History",
         readonly=True)
+    date = fields.Function(fields.DateTime("Date",
+            help="When the message was queued or received."), 'get_date')
 
     @classmethod
     def __setup__(cls):
@@ -307,6 +310,14 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
     @classmethod
     def default_state(cls):
         return 'queued'
+
+    def get_date(self, name):
+        return self.create_date.replace(microsecond=0)
+
+    @staticmethod
+    def order_date(tables):
+        table, _ = tables[None]
+        return [table.create_date]
 
     @classmethod
     def default_direction(cls):

@@ -25,6 +25,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from . import templates
 from .consent import PURPOSES, sms_number_of
 from .encoding import segment
+from .message import ENCODINGS
 from .exceptions import SendError, TemplateTextError
 
 
@@ -41,7 +42,8 @@ class Template(InputGuardMixin, DeactivableMixin, ModelSQL, ModelView):
         help="The message, one text per language. Placeholders in braces: "
         "{customer}, {order}, {tracking_link}, {window}, {courier}, "
         "{amount}, {company}.")
-    encoding = fields.Function(fields.Char("Encoding"), 'on_change_with_encoding')
+    encoding = fields.Function(
+        fields.Selection(ENCODINGS, "Encoding"), 'on_change_with_encoding')
     parts = fields.Function(fields.Integer("Parts"), 'on_change_with_parts')
 
     @staticmethod
@@ -69,8 +71,11 @@ class Template(InputGuardMixin, DeactivableMixin, ModelSQL, ModelView):
                 check_text(record.text, record.rec_name)
 
     def render(self, values, language=None):
-        "The text in language with values"
-        with Transaction().set_context(language=language):
+        """The text in language (None: the language of the context) with
+        values"""
+        context = Transaction().context
+        with Transaction().set_context(
+                language=language or context.get('language')):
             text = self.__class__(self.id).text
         return templates.render(text, values)
 
@@ -119,14 +124,13 @@ class SendStart(ModelView):
     company = fields.Many2One('company.company', "Company", readonly=True)
     party = fields.Many2One('party.party', "Customer", readonly=True)
     number = fields.Char("Number", readonly=True)
-    language = fields.Char("Language", readonly=True)
     template = fields.Many2One('delivery.sms.template', "Template",
         domain=[('company', '=', Eval('company', -1))],
         help="Fills the text in the customer's language; the text can "
         "still be changed before sending.")
     purpose = fields.Selection(PURPOSES, "Purpose", required=True)
     text = fields.Text("Text", required=True)
-    encoding = fields.Char("Encoding", readonly=True)
+    encoding = fields.Selection(ENCODINGS, "Encoding", readonly=True)
     parts = fields.Integer("Parts", readonly=True)
     cost = fields.Numeric("Cost", digits=(16, 4), readonly=True,
         help="The parts times the price per part of the gateway that "
@@ -134,14 +138,15 @@ class SendStart(ModelView):
     gateway = fields.Char("Gateway", readonly=True)
     warning = fields.Text("Warning", readonly=True)
 
-    @fields.depends('template', 'party', 'company', 'language',
-        methods=['_preview'])
+    @fields.depends('template', 'party', 'company', methods=['_preview'])
     def on_change_template(self):
         if self.template:
+            # in the customer's language, whatever the user's
+            party = self.party
+            language = party.lang.code if party and party.lang else None
             self.purpose = self.template.purpose
             self.text = self.template.render(
-                values_for(self.party, company=self.company),
-                language=self.language)
+                values_for(party, company=self.company), language=language)
         self._preview()
 
     @fields.depends(methods=['_preview'])
@@ -202,7 +207,6 @@ class Send(Wizard):
             'company': company,
             'party': party.id,
             'number': number,
-            'language': party.lang.code if party.lang else None,
             'purpose': 'transactional',
             'encoding': 'gsm7',
             'parts': 0,

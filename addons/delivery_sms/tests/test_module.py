@@ -416,7 +416,6 @@ class DeliverySmsTestCase(ModuleTestCase):
                 send.start.company = company
                 send.start.party = party
                 send.start.number = defaults['number']
-                send.start.language = None
                 send.start.purpose = 'transactional'
                 send.start.template = template
                 send.start.on_change_template()
