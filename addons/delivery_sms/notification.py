@@ -2,10 +2,11 @@
 """Order notifications: an SMS when an order reaches an event.
 
 A company switches each notification on with a row (event, template,
-who receives it): confirmed, out for delivery (in transit) with the window
-and the tracking link, delivered, failed with what happens next. The hook
-is ``Order.log_events``, through which every change of an order's state
-passes; the message is queued once per order and event (a second failed
+who receives it): confirmed, out for delivery (the courier carries the
+parcel on its last leg: a local order picked up, an intercity one leaving
+the destination hub) with the window and the tracking link, delivered,
+failed with what happens next. The hook is ``Order.log_events``, through
+which every change of an order's state passes; the message is queued once per order and event (a second failed
 attempt is a new event), in the customer's language, as a transactional
 message: a number that opted out gets nothing, an invalid or fixed-line
 number is stored blocked on the customer."""
@@ -20,7 +21,7 @@ from .template import values_for
 
 EVENTS = [
     ('confirmed', "Order Confirmed"),
-    ('in_transit', "Out for Delivery"),
+    ('out_for_delivery', "Out for Delivery"),
     ('delivered', "Delivered"),
     ('failed', "Delivery Failed"),
     ]
@@ -125,4 +126,14 @@ class Order(metaclass=PoolMeta):
     def log_events(cls, orders, event, note=None, hubs=None, legs=None):
         super().log_events(orders, event, note=note, hubs=hubs, legs=legs)
         Notification = Pool().get('delivery.sms.notification')
+        if event in {'picked_up', 'in_transit'}:
+            event, orders = 'out_for_delivery', [
+                o for o in orders if o.out_for_delivery]
         Notification.notify(orders, event)
+
+    @property
+    def out_for_delivery(self):
+        "Whether the parcels travel their last leg, to the recipient"
+        leg = self.current_leg
+        return bool(leg and leg.state == 'in_progress'
+            and leg.kind in {'direct', 'last_mile'})

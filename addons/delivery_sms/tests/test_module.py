@@ -450,6 +450,7 @@ class DeliverySmsTestCase(ModuleTestCase):
         Notification = pool.get('delivery.sms.notification')
         Message = pool.get('delivery.sms.message')
         Order = pool.get('delivery.order')
+        Leg = pool.get('delivery.order.leg')
         company = create_company()
         with set_company(company):
             customer = self.customer()
@@ -466,11 +467,24 @@ class DeliverySmsTestCase(ModuleTestCase):
                         }, {
                         'name': "Failed", 'text': "{order} failed"}])
             Notification.create([
-                    {'event': 'in_transit', 'template': out.id},
+                    {'event': 'out_for_delivery', 'template': out.id},
                     {'event': 'failed', 'template': failed.id},
                     ])
             Order.log_events([order], 'confirmed')
             self.assertEqual(Message.search_count([]), 0)
+            # an intercity parcel leaving for the hub is not out for
+            # delivery; on its last leg it is, once
+            first, last = Leg.create([
+                    {'order': order.id, 'kind': 'pickup', 'sequence': 1,
+                        'state': 'in_progress'},
+                    {'order': order.id, 'kind': 'last_mile', 'sequence': 2,
+                        'state': 'waiting'},
+                    ])
+            Order.log_events([order], 'picked_up')
+            self.assertEqual(Message.search_count([]), 0)
+            Leg.write([first], {'state': 'done'})
+            Leg.write([last], {'state': 'in_progress'})
+            order = Order(order.id)
             Order.log_events([order], 'in_transit')
             Order.log_events([order], 'in_transit')
             message, = Message.search([])
