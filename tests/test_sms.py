@@ -238,6 +238,48 @@ def test_reply_stop_start_and_question(users, gateway, kannel, customer):
     assert len(messages(manager, [('party', '=', customer)])) == 1 + 4 + 2
 
 
+def test_opt_out_link(server, users, gateway, kannel, customer):
+    """A marketing message carries the number's own opt-out link: opening
+    it changes nothing, its button blocks marketing, once; a wrong token
+    finds nothing"""
+    manager = users['manager']
+
+    def marketing():
+        return manager.model('party.party', 'read', [customer],
+            ['sms_marketing'])[0]['sms_marketing']
+
+    assert marketing()  # opted in again by START
+    before = len(kannel.mt_messages())
+    send(manager, customer, "Winter offer: -20% on intercity. Stop: "
+        "{optout_link}", purpose='marketing')
+    mt = kannel.wait_mt(before + 1, timeout=TIMEOUT)[before]
+    prefix = f'{server.url}/{DATABASE}/delivery/sms/stop/'
+    assert prefix in mt['text'], mt['text']
+    link = mt['text'][mt['text'].index(prefix):].split()[0]
+    assert NATIONAL not in link
+    with urllib.request.urlopen(link, timeout=10) as response:
+        page = response.read().decode()
+    assert '<form' in page and 'method="post"' in page
+    assert marketing(), "opening the link changes nothing"
+    request = urllib.request.Request(link, data=b'', method='POST')
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert not marketing()
+    # again: recorded once
+    with urllib.request.urlopen(
+            urllib.request.Request(link, data=b'', method='POST'),
+            timeout=10):
+        pass
+    entries = users['admin'].model('delivery.sms.consent', 'search_read',
+        [('number', '=', E164), ('channel', '=', 'link')], 0, None, None,
+        ['action'])
+    assert [e['action'] for e in entries] == ['opt_out']
+    # in Georgian when asked
+    with urllib.request.urlopen(link + '?lang=ka', timeout=10) as response:
+        assert 'lang="ka"' in response.read().decode()
+    assert callback(server, 'stop/' + 'A' * 16) == 404
+
+
 def callback(server, path, **params):
     url = (f'{server.url}/{DATABASE}/delivery/sms/{path}?'
         + urllib.parse.urlencode(params))

@@ -45,7 +45,7 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, TransactionError
 
-from . import gateways, keywords
+from . import gateways, keywords, optout
 from .consent import PURPOSES
 from .encoding import segment
 from .exceptions import FallbackError, GatewayConfigurationError
@@ -342,6 +342,7 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
         skipped silently."""
         pool = Pool()
         Consent = pool.get('delivery.sms.consent')
+        OptOut = pool.get('delivery.sms.optout')
         existing = {}
         by_company = {}
         for request in requests:
@@ -363,6 +364,14 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
                 continue
             phone = parse_phone(request.get('number') or '')
             numbers[key] = phone
+        # {optout_link}: the number's own link
+        links = {}
+        for company in by_company:
+            wanted = [p.e164 for (c, _), p in numbers.items()
+                if c == company and p]
+            if wanted and any(optout.PLACEHOLDER in r['text']
+                    for r in requests if r['company'] == company):
+                links[company] = OptOut.urls(company, wanted)
         status = {}
         for company in by_company:
             for purpose in {r['purpose'] for r in requests}:
@@ -377,6 +386,9 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
             queued.add(key)
             phone = numbers[key]
             text = request['text']
+            if optout.PLACEHOLDER in text and phone:
+                text = text.replace(optout.PLACEHOLDER,
+                    links[request['company']][phone.e164])
             seg = segment(text)
             state, error = 'queued', None
             if not phone:

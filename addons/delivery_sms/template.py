@@ -22,7 +22,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from . import templates
+from . import optout, templates
 from .consent import PURPOSES, sms_number_of
 from .encoding import segment
 from .message import ENCODINGS
@@ -41,7 +41,7 @@ class Template(InputGuardMixin, DeactivableMixin, ModelSQL, ModelView):
     text = fields.Text("Text", required=True, translate=True,
         help="The message, one text per language. Placeholders in braces: "
         "{customer}, {order}, {tracking_link}, {window}, {courier}, "
-        "{amount}, {company}.")
+        "{amount}, {company}, {optout_link}.")
     encoding = fields.Function(
         fields.Selection(ENCODINGS, "Encoding"), 'on_change_with_encoding')
     parts = fields.Function(fields.Integer("Parts"), 'on_change_with_parts')
@@ -92,7 +92,8 @@ def check_text(text, name=''):
 
 def values_for(party=None, order=None, company=None):
     "The placeholder values of a message to party about order"
-    values = {}
+    # kept for Message.queue, which puts the number's own link there
+    values = {'optout_link': optout.PLACEHOLDER}
     if company:
         values['company'] = company.party.name
     if party:
@@ -162,7 +163,9 @@ class SendStart(ModelView):
         pool = Pool()
         Gateway = pool.get('delivery.sms.gateway')
         Consent = pool.get('delivery.sms.consent')
-        seg = segment(self.text or '')
+        # the opt-out link counted as long as it will be
+        seg = segment((self.text or '').replace(
+                optout.PLACEHOLDER, optout.sample()))
         self.encoding = seg.encoding
         self.parts = seg.count
         self.cost = self.gateway = None

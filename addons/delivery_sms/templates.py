@@ -3,16 +3,17 @@
 
 A template's text names what it needs in braces: ``{customer}``,
 ``{order}``, ``{tracking_link}``, ``{window}``, ``{courier}``, ``{amount}``,
-``{company}``; ``{{`` and ``}}`` write a brace. ``check`` refuses unknown
-names and broken braces (so that a typo is caught when the template is
-saved, not when a thousand customers get "{custmer}"); ``render`` fills
-the placeholders, leaving empty the ones a message has no value for.
+``{company}``, ``{optout_link}``; ``{{`` and ``}}`` write a brace.
+``check`` refuses unknown names and broken braces (so that a typo is
+caught when the template is saved, not when a thousand customers get
+"{custmer}"); ``render`` fills the placeholders, leaving empty the ones a
+message has no value for.
 """
 import string
 
 PLACEHOLDERS = (
     'customer', 'order', 'tracking_link', 'window', 'courier', 'amount',
-    'company')
+    'company', 'optout_link')
 
 
 class TemplateError(ValueError):

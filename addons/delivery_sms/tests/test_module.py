@@ -274,6 +274,30 @@ class DeliverySmsTestCase(ModuleTestCase):
             self.assertIsNone(Message.report(message.id + 1000, 'delivered'))
 
     @with_transaction()
+    def test_optout_link(self):
+        "{optout_link} becomes the number's own link, the same each time"
+        pool = Pool()
+        Message = pool.get('delivery.sms.message')
+        Consent = pool.get('delivery.sms.consent')
+        company = create_company()
+        with set_company(company):
+            Consent.record(company.id, MOBILE, 'marketing', 'opt_in', 'form')
+            first, second, other = Message.queue([
+                    self.request(company, 'a', purpose='marketing',
+                        text="Offer! Stop: {optout_link}"),
+                    self.request(company, 'b', purpose='marketing',
+                        text="Again. Stop: {optout_link}"),
+                    self.request(company, 'c', number='555 12 34 57',
+                        text="Yours: {optout_link}"),
+                    ])
+            link = first.text.split()[-1]
+            self.assertIn('/delivery/sms/stop/', link)
+            self.assertNotIn('{', first.text)
+            self.assertEqual(second.text.split()[-1], link)
+            self.assertNotEqual(other.text.split()[-1], link)
+            self.assertNotIn('555123456', link)
+
+    @with_transaction()
     def test_record_outcomes(self):
         """Temporary failures wait and go again, permanent ones fail,
         ambiguous ones are never sent again by themselves"""
