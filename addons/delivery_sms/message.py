@@ -72,6 +72,8 @@ BACKOFF = [dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600)]
 MAX_ATTEMPTS = 8
 # messages claimed at once by a sender
 PROCESS_LIMIT = 200
+# records created or read at once
+CHUNK = 200
 
 
 def callback_base():
@@ -348,14 +350,20 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
         for request in requests:
             by_company.setdefault(request['company'], set()).add(
                 request['key'])
+        # the messages queued before under these keys: their ids only (a
+        # search would read every column of every row), in chunks (trytond
+        # checks each record of a list against the whole list)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
         for company, keys in by_company.items():
-            for chunk in grouped_slice(
-                    sorted(keys), count=backend.MAX_QUERY_PARAMS):
-                for message in cls.search([
-                            ('company', '=', company),
-                            ('suppression_key', 'in', list(chunk)),
-                            ]):
-                    existing[(company, message.suppression_key)] = message
+            for chunk in grouped_slice(sorted(keys), count=CHUNK):
+                cursor.execute(*table.select(table.id, table.suppression_key,
+                        where=(table.company == company)
+                        & table.suppression_key.in_(list(chunk))))
+                rows = cursor.fetchall()
+                for message, (_, key) in zip(
+                        cls.browse([r[0] for r in rows]), rows):
+                    existing[(company, key)] = message
 
         values, numbers = [], {}
         for request in requests:
@@ -419,22 +427,27 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
                     'error': error,
                     'suppression_key': request['key'],
                     })
+        created = []
         with Transaction().set_context(_check_access=False):
-            created = cls.create(values) if values else []
+            for chunk in grouped_slice(values, count=CHUNK):
+                created.extend(cls.create(list(chunk)))
         for message in created:
             existing[(message.company.id, message.suppression_key)] = message
         to_send = [m for m in created if m.state == 'queued']
         if to_send:
             # submitted right after the commit (by a worker when there is
-            # one), not at the cron's next run
+            # one), not at the cron's next run; one task sends all that is
+            # due, so it names one message only
             with Transaction().set_context(queue_name='sms'):
-                cls.__queue__.send_now(to_send)
+                cls.__queue__.send_now(to_send[:1])
         return [existing[(r['company'], r['key'])] for r in requests]
 
     @classmethod
     def send_now(cls, messages):
-        "The queue task run after messages were queued: send what is due"
-        cls.process()
+        """The queue task run after messages were queued: send all that is
+        due"""
+        while cls.process() == PROCESS_LIMIT:
+            pass
 
     # ------------------------------------------------------------- send
 
