@@ -1028,7 +1028,12 @@ def test_no_stop_in_the_past(page, server_url, tryton, info):
         search(page, tab, f'{date_label}: {today.strftime(info["date"])} '
             f'{trip_label}: ={reference}', count)
         table = tab.locator('.treeview table').first
+        # sao draws the rows, then fills their cells: read them once filled
+        deadline = time.monotonic() + 10
         shown = column(table, arrival_label)
+        while (not shown or not all(shown)) and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+            shown = column(table, arrival_label)
         assert shown and all(v >= f'{earliest:%H:%M}' for v in shown), (
             reference, shown, f'{earliest:%H:%M}')
     screenshot(page, f'schedule-today-{language}.png')
