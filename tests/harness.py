@@ -200,3 +200,27 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def rpc_decimal(value):
+    "A Decimal as JSON-RPC sends it"
+    return {'__class__': 'Decimal', 'decimal': str(value)}
+
+
+class Users:
+    "One JSON-RPC session per demo login on database, opened when needed"
+
+    def __init__(self, url, database):
+        self.url = url
+        self.database = database
+        self.sessions = {}
+
+    def __getitem__(self, login):
+        from demo_data import password
+        from tests.jsonrpc import Session
+        if login not in self.sessions:
+            secret = (launch.ADMIN_PASSWORD if login == 'admin'
+                else password(login))
+            self.sessions[login] = Session(
+                self.url, self.database, login, secret)
+        return self.sessions[login]

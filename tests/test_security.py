@@ -12,19 +12,15 @@ from decimal import Decimal
 
 import pytest
 
-import launch
 from demo_data import password as demo_password
 from tests import harness
 from tests.jsonrpc import RPCError, Session, anonymous_call
 
+decimal = harness.rpc_decimal
 DATABASE = 'test_security'
 OFFICE = ['head', 'manager', 'dispatcher']
 ROLES = OFFICE + ['courier']
 MARKER = 'SEC-TEST'
-
-
-def decimal(value):
-    return {'__class__': 'Decimal', 'decimal': str(value)}
 
 
 def rpc_datetime(value):
@@ -84,25 +80,9 @@ def server(request, smtp):
     assert 'Traceback' not in log, log[-5000:]
 
 
-class Users:
-    "One session per demo login, opened when first needed"
-
-    def __init__(self, url):
-        self.url = url
-        self.sessions = {}
-
-    def __getitem__(self, login):
-        if login not in self.sessions:
-            secret = (launch.ADMIN_PASSWORD if login == 'admin'
-                else demo_password(login))
-            self.sessions[login] = Session(
-                self.url, DATABASE, login, secret)
-        return self.sessions[login]
-
-
 @pytest.fixture(scope='module')
 def users(server):
-    return Users(server.url)
+    return harness.Users(server.url, DATABASE)
 
 
 def refused(call, *args):

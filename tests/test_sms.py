@@ -19,13 +19,12 @@ import urllib.request
 
 import pytest
 
-import launch
-from demo_data import password as demo_password
 from tests import harness
-from tests.jsonrpc import RPCError, Session
+from tests.jsonrpc import RPCError
 from trytond.modules.delivery_sms import gateways
 from trytond.modules.delivery_sms.tests.kannel import Kannel, available
 
+decimal = harness.rpc_decimal
 DATABASE = 'test_sms'
 CALLBACK_KEY = 'sms-test-callback-key'
 USERNAME, PASSWORD, SHORT_CODE = 'crm', 'kannel-secret', '91234'
@@ -33,10 +32,6 @@ USERNAME, PASSWORD, SHORT_CODE = 'crm', 'kannel-secret', '91234'
 NATIONAL = '599000417'
 E164 = '+995' + NATIONAL
 TIMEOUT = 15
-
-
-def decimal(value):
-    return {'__class__': 'Decimal', 'decimal': str(value)}
 
 
 @pytest.fixture(scope='module')
@@ -66,22 +61,9 @@ def server(kannel):
     assert 'Traceback' not in log, log[-5000:]
 
 
-class Users:
-    def __init__(self, url):
-        self.url = url
-        self.sessions = {}
-
-    def __getitem__(self, login):
-        if login not in self.sessions:
-            secret = (launch.ADMIN_PASSWORD if login == 'admin'
-                else demo_password(login))
-            self.sessions[login] = Session(self.url, DATABASE, login, secret)
-        return self.sessions[login]
-
-
 @pytest.fixture(scope='module')
 def users(server):
-    return Users(server.url)
+    return harness.Users(server.url, DATABASE)
 
 
 @pytest.fixture(scope='module')
@@ -132,6 +114,12 @@ def wait_for(what, check, timeout=TIMEOUT):
 def messages(session, domain, fields=('state', 'text', 'direction')):
     return session.model('delivery.sms.message', 'search_read', domain,
         0, None, [('id', 'ASC')], list(fields))
+
+
+def accepts_marketing(session, party_id):
+    "Whether the customer's number accepts marketing, as his form shows it"
+    return session.model('party.party', 'read', [party_id],
+        ['sms_marketing'])[0]['sms_marketing']
 
 
 def send(session, party_id, text, purpose='transactional'):
@@ -195,8 +183,7 @@ def test_reply_stop_start_and_question(users, gateway, kannel, customer):
     admin = users['admin']
 
     def marketing():
-        return manager.model('party.party', 'read', [customer],
-            ['sms_marketing'])[0]['sms_marketing']
+        return accepts_marketing(manager, customer)
 
     manager.model('delivery.sms.consent', 'create', [{
                 'party': customer, 'number': E164, 'purpose': 'marketing',
@@ -245,8 +232,7 @@ def test_opt_out_link(server, users, gateway, kannel, customer):
     manager = users['manager']
 
     def marketing():
-        return manager.model('party.party', 'read', [customer],
-            ['sms_marketing'])[0]['sms_marketing']
+        return accepts_marketing(manager, customer)
 
     assert marketing()  # opted in again by START
     before = len(kannel.mt_messages())

@@ -208,7 +208,10 @@ def page(lang, title, body):
         f'{body}\n</main>\n</body>\n</html>\n')
 
 
-def respond(lang, title, body, status=HTTPStatus.OK, headers=None):
+def respond(lang, title, body, status=HTTPStatus.OK, headers=None,
+        form_action="'none'"):
+    """The page as a response; form_action: where its forms may post
+    (none: the pages have no form unless they say so)"""
     response = Response(
         page(lang, title, body), status=status,
         content_type='text/html; charset=utf-8')
@@ -222,7 +225,7 @@ def respond(lang, title, body, status=HTTPStatus.OK, headers=None):
             'X-Frame-Options': 'DENY',
             'Content-Security-Policy': (
                 "default-src 'none'; style-src 'unsafe-inline'; "
-                "base-uri 'none'; form-action 'none'; "
+                f"base-uri 'none'; form-action {form_action}; "
                 "frame-ancestors 'none'"),
             })
     if headers:

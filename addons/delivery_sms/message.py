@@ -373,13 +373,13 @@ class Message(InputGuardMixin, ModelSQL, ModelView):
             phone = parse_phone(request.get('number') or '')
             numbers[key] = phone
         # {optout_link}: the number's own link
-        links = {}
-        for company in by_company:
-            wanted = [p.e164 for (c, _), p in numbers.items()
-                if c == company and p]
-            if wanted and any(optout.PLACEHOLDER in r['text']
-                    for r in requests if r['company'] == company):
-                links[company] = OptOut.urls(company, wanted)
+        wanted = {}
+        for request in requests:
+            phone = numbers.get((request['company'], request['key']))
+            if phone and optout.PLACEHOLDER in request['text']:
+                wanted.setdefault(request['company'], set()).add(phone.e164)
+        links = {company: OptOut.urls(company, company_numbers)
+            for company, company_numbers in wanted.items()}
         status = {}
         for company in by_company:
             for purpose in {r['purpose'] for r in requests}:

@@ -6,10 +6,11 @@ who receives it): confirmed, out for delivery (the courier carries the
 parcel on its last leg: a local order picked up, an intercity one leaving
 the destination hub) with the window and the tracking link, delivered,
 failed with what happens next. The hook is ``Order.log_events``, through
-which every change of an order's state passes; the message is queued once per order and event (a second failed
-attempt is a new event), in the customer's language, as a transactional
-message: a number that opted out gets nothing, an invalid or fixed-line
-number is stored blocked on the customer."""
+which every change of an order's state passes; the message is queued once
+per order and event (a second failed attempt is a new event), in the
+customer's language, as a transactional message: a number that opted out
+gets nothing, an invalid or fixed-line number is stored blocked on the
+customer."""
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.modules.delivery_crm.security import InputGuardMixin
@@ -17,6 +18,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from . import templates
 from .template import values_for
 
 EVENTS = [
@@ -80,17 +82,20 @@ class Notification(
             if not notifications:
                 return []
             requests = []
+            # the text of each template read once per language
+            texts = {}
             for notification in notifications:
                 for order in orders:
                     if order.company != notification.company:
                         continue
-                    request = notification.request(order, event)
+                    request = notification.request(order, event, texts)
                     if request:
                         requests.append(request)
             return Message.queue(requests) if requests else []
 
-    def request(self, order, event):
-        "The Message.queue request of this notification for order"
+    def request(self, order, event, texts):
+        """The Message.queue request of this notification for order;
+        texts: {(template id, language): text} read so far"""
         customer = order.customer
         if self.recipient == 'recipient':
             number, name = order.recipient_phone, order.recipient_name
@@ -111,7 +116,8 @@ class Notification(
             'party': customer.id if customer else None,
             'order': order.id,
             'number': number,
-            'text': self.template.render(values, language=language),
+            'text': templates.render(
+                self.template.text_in(language, texts), values),
             'purpose': 'transactional',
             'key': key,
             }

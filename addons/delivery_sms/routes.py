@@ -121,8 +121,4 @@ def opt_out(request, pool, token):
         body = (f'<form class="card" method="post" action="?lang={lang}">'
             f'<p>{question}</p><button type="submit">{button}</button>'
             '</form>')
-        return respond(lang, title, body, headers={
-                'Content-Security-Policy': (
-                    "default-src 'none'; style-src 'unsafe-inline'; "
-                    "base-uri 'none'; form-action 'self'; "
-                    "frame-ancestors 'none'")})
+        return respond(lang, title, body, form_action="'self'")

@@ -70,14 +70,20 @@ class Template(InputGuardMixin, DeactivableMixin, ModelSQL, ModelView):
             for record in records:
                 check_text(record.text, record.rec_name)
 
+    def text_in(self, language=None, texts=None):
+        """The text in language (None: the language of the context);
+        texts: a dict that keeps the texts read, by (id, language)"""
+        language = language or Transaction().context.get('language')
+        texts = {} if texts is None else texts
+        if (self.id, language) not in texts:
+            with Transaction().set_context(language=language):
+                texts[self.id, language] = self.__class__(self.id).text
+        return texts[self.id, language]
+
     def render(self, values, language=None):
         """The text in language (None: the language of the context) with
         values"""
-        context = Transaction().context
-        with Transaction().set_context(
-                language=language or context.get('language')):
-            text = self.__class__(self.id).text
-        return templates.render(text, values)
+        return templates.render(self.text_in(language), values)
 
 
 def check_text(text, name=''):
@@ -199,13 +205,20 @@ class Send(Wizard):
             ])
     send = StateTransition()
 
+    def _number(self):
+        """The mobile number of the customer the wizard runs on, taken on
+        the server (the form's read-only fields come from the client)"""
+        party = self.record
+        number = sms_number_of(party)
+        if not number or not Transaction().context.get('company'):
+            raise SendError(gettext(
+                    'delivery_sms.msg_send_no_mobile', party=party.rec_name))
+        return number
+
     def default_start(self, fields):
         party = self.record
         company = Transaction().context.get('company')
-        number = sms_number_of(party)
-        if not number:
-            raise SendError(gettext(
-                    'delivery_sms.msg_send_no_mobile', party=party.rec_name))
+        number = self._number()
         return {
             'company': company,
             'party': party.id,
@@ -221,14 +234,9 @@ class Send(Wizard):
         start = self.start
         if not (start.text or '').strip():
             raise SendError(gettext('delivery_sms.msg_send_empty'))
-        # the read-only fields of the form come from the client: the
-        # customer, his number and the company are taken again here
         party = self.record
-        number = sms_number_of(party)
+        number = self._number()
         company = Transaction().context.get('company')
-        if not number or not company:
-            raise SendError(gettext(
-                    'delivery_sms.msg_send_no_mobile', party=party.rec_name))
         message, = Message.queue([{
                     'company': company,
                     'party': party.id,
